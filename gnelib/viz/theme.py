@@ -1,0 +1,37 @@
+"""One seaborn theme for every report, so charts look the same across templates."""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import seaborn as sns
+
+PALETTE = {
+    "primary": "#1f4e79",
+    "muted": "#9aa5b1",
+    "bad": "#c0392b",
+    "good": "#1e8449",
+    "highlight": "#e67e22",
+}
+FIGSIZE = (9.0, 3.4)
+
+
+def use_theme() -> None:
+    """Apply the report theme: a quiet white grid, readable fonts and PNG output at a size that keeps HTML small."""
+    sns.set_theme(
+        style="whitegrid",
+        context="notebook",
+        palette=[PALETTE["primary"], PALETTE["highlight"], PALETTE["muted"], PALETTE["good"], PALETTE["bad"]],
+        rc={
+            "figure.figsize": FIGSIZE,
+            "figure.dpi": 96,
+            "savefig.dpi": 96,
+            "savefig.bbox": "tight",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titleweight": "bold",
+            "axes.titlesize": 12,
+            "axes.labelsize": 10,
+            "font.family": ["DejaVu Sans"],
+        },
+    )
+    matplotlib.rcParams["figure.max_open_warning"] = 0
+    plt.close("all")
