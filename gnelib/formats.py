@@ -1,0 +1,68 @@
+"""How metric values and changes are written for people, per the catalog's `format` of a metric."""
+
+import math
+from collections.abc import Callable
+
+SCALES = {"percent": 100.0, "per_1k": 1_000.0, "per_1m": 1_000_000.0}
+
+
+def format_value(value: float | None, fmt: str) -> str:
+    """A metric value as text: `2.1%`, `3.4 per 1k`, `18.5 h`, `$12,300`, `4,512`; `–` when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if fmt == "percent":
+        return f"{value * 100:.{_decimals(value * 100)}f}%"
+    if fmt == "per_1k":
+        return f"{value * 1_000:.2f} per 1k"
+    if fmt == "per_1m":
+        return f"{value * 1_000_000:,.0f} per 1M"
+    if fmt == "hours":
+        return f"{value:,.1f} h"
+    if fmt == "currency":
+        return f"${value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def format_change(delta: float | None, fmt: str) -> str:
+    """An absolute change with its sign: `+1.3 pp` for percentages, `-0.4 per 1k`, `+2.0 h`, `+$1,200`."""
+    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
+        return "–"
+    sign = "+" if delta >= 0 else "-"
+    size = abs(delta)
+    if fmt == "percent":
+        return f"{sign}{size * 100:.{_decimals(size * 100)}f} pp"
+    if fmt == "currency":
+        return f"{sign}${size:,.0f}"
+    return sign + format_value(size, fmt)
+
+
+def format_relative(ratio: float | None) -> str:
+    """A relative change as `+12%` (one decimal below 10%)."""
+    if ratio is None or (isinstance(ratio, float) and (math.isnan(ratio) or math.isinf(ratio))):
+        return "–"
+    pct = ratio * 100
+    return f"{pct:+.1f}%" if abs(pct) < 10 else f"{pct:+.0f}%"
+
+
+def format_p_value(p: float | None) -> str:
+    """`p < 0.001`, `p = 0.03`, or `p = 0.41`."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p = n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def axis_formatter(fmt: str, change: bool = False) -> Callable[[float, int], str]:
+    """A matplotlib tick formatter for a metric format (compact: no units beyond % / pp / h)."""
+    scale = SCALES.get(fmt, 1.0)
+    suffix = {"percent": " pp" if change else "%", "hours": " h"}.get(fmt, "")
+
+    def tick(value: float, _position: int) -> str:
+        shown = value * scale
+        decimals = 0 if abs(shown) >= 10 or shown == 0 else 1 if abs(shown) >= 1 else 2
+        return f"{shown:,.{decimals}f}{suffix}"
+
+    return tick
+
+
+def _decimals(shown: float) -> int:
+    return 1 if abs(shown) >= 1 else 2

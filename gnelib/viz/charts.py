@@ -1,0 +1,97 @@
+"""The standard report charts, drawn on metric frames (see docs/metric-frames.md)."""
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
+
+from gnelib.formats import axis_formatter
+from gnelib.viz.theme import PALETTE
+
+
+def trend_chart(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    fmt: str,
+    highlight: str | None = None,
+    anomalies: Sequence[str] = (),
+    ax: Axes | None = None,
+) -> Axes:
+    """Weekly trend of `value`: immature periods hollow, anomalous periods red, the report's week highlighted."""
+    data = frame.sort_values("period_start")
+    ax = ax or plt.subplots()[1]
+    ax.plot(data["period_start"], data["value"], color=PALETTE["primary"], linewidth=2, zorder=2)
+    mature = data["is_mature"].astype(bool) if "is_mature" in data else pd.Series(True, index=data.index)
+    ax.scatter(data.loc[mature, "period_start"], data.loc[mature, "value"], color=PALETTE["primary"], s=18, zorder=3)
+    ax.scatter(
+        data.loc[~mature, "period_start"], data.loc[~mature, "value"],
+        facecolors="white", edgecolors=PALETTE["primary"], s=30, zorder=3, label="still maturing",
+    )
+    flagged = data[data["period"].isin(list(anomalies))]
+    if not flagged.empty:
+        ax.scatter(flagged["period_start"], flagged["value"], color=PALETTE["bad"], s=70, zorder=4, label="anomaly")
+    if highlight is not None:
+        current = data[data["period"] == highlight]
+        if not current.empty:
+            ax.axvline(current["period_start"].iloc[0], color=PALETTE["highlight"], linestyle="--", linewidth=1)
+    ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt)))
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", frameon=False, fontsize=9)
+    return ax
+
+
+def segment_rate_chart(
+    frame: pd.DataFrame, *, dimension: str, baseline: str, current: str, title: str, fmt: str, top: int = 12,
+    ax: Axes | None = None,
+) -> Axes:
+    """Baseline vs current `value` per segment of one dimension, largest current volume first."""
+    data = frame[frame["period"].isin([baseline, current])].copy()
+    order = (
+        data[data["period"] == current].sort_values("denominator", ascending=False)[dimension].head(top).tolist()
+    )
+    data = data[data[dimension].isin(order)]
+    data[dimension] = data[dimension].astype(str)
+    ax = ax or plt.subplots(figsize=(9.0, 0.35 * len(order) + 1.2))[1]
+    sns.barplot(
+        data=data, y=dimension, x="value", hue="period", order=[str(o) for o in order],
+        hue_order=[baseline, current], palette=[PALETTE["muted"], PALETTE["primary"]], ax=ax,
+    )
+    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt)))
+    ax.set_title(title)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.legend(title="", frameon=False, fontsize=9)
+    return ax
+
+
+def contribution_chart(
+    table: pd.DataFrame, *, label: str, parts: Sequence[str], title: str, fmt: str, top: int = 10,
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal stacked bars of each segment's contribution to the change (e.g. mix and rate parts)."""
+    data = table.assign(_total=table[list(parts)].sum(axis=1))
+    data = data.reindex(data["_total"].abs().sort_values(ascending=False).index).head(top)
+    ax = ax or plt.subplots(figsize=(9.0, 0.38 * len(data) + 1.2))[1]
+    left_pos = pd.Series(0.0, index=data.index)
+    left_neg = pd.Series(0.0, index=data.index)
+    colors = [PALETTE["primary"], PALETTE["highlight"], PALETTE["muted"]]
+    labels = data[label].astype(str)
+    for part, color in zip(parts, colors, strict=False):
+        values = data[part]
+        left = left_pos.where(values >= 0, left_neg)
+        ax.barh(labels, values, left=left, color=color, label=part.replace("_", " "))
+        left_pos = left_pos + values.clip(lower=0)
+        left_neg = left_neg + values.clip(upper=0)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, change=True)))
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    return ax
