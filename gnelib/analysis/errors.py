@@ -1,0 +1,7 @@
+"""Errors raised by the analysis layer."""
+
+from gnelib.errors import GneError
+
+
+class AnalysisError(GneError):
+    """A bad input to an analysis function (week, period, dimension, data shape); the message says how to fix it."""

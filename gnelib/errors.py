@@ -1,0 +1,5 @@
+"""Errors a user can fix."""
+
+
+class GneError(Exception):
+    """A problem the user can fix; the message says how."""

@@ -1,0 +1,71 @@
+"""Render the catalog as Markdown (docs/metrics.md is generated from it: `gne metrics docs`)."""
+
+from gnelib.metrics.catalog import Catalog
+from gnelib.metrics.model import Metric
+
+PILLAR_TITLES = {
+    "malicious_sellers": "Malicious sellers eliminated",
+    "listing_compliance": "Listings policy compliant",
+    "authentic_products": "Authentic products in the expected condition",
+    "make_it_right": "Make it right",
+}
+HEADER = """# Metric catalog
+
+<!-- Generated from gnelib/metrics/catalog/*.yaml by `gne metrics docs`; do not edit by hand. -->
+
+Every metric is defined once in the YAML catalog and compiled to SQL by `gnelib.metrics` (see
+[metric-frames.md](metric-frames.md) for what `metrics.compute` returns). Print any metric's SQL with
+`gne metrics sql NAME [--by market] [--where market=ID] [--dialect duckdb|spark|trino]`.
+
+Ratios are computed per period × segment as Σ numerator / Σ denominator; variances are clustered by the
+*unit* (the delta method over units). *Matures after* is how many days after a period ends its late-arriving
+events (claims, reviews, refunds) are complete; younger periods are flagged `is_mature = False`.
+"""
+
+
+def render_markdown(catalog: Catalog) -> str:
+    """The whole catalog as one Markdown page: an index, then one section per metric, then views."""
+    lines = [HEADER, "## Index", "", "| pillar | metric | kind | direction | unit |", "| --- | --- | --- | --- | --- |"]
+    for pillar, metrics in catalog.by_pillar().items():
+        for metric in metrics:
+            lines.append(f"| {PILLAR_TITLES.get(pillar, pillar)} | [`{metric.name}`](#{metric.name}) | "
+                         f"{metric.kind} | {metric.direction.replace('_', ' ')} | {metric.unit} |")
+    for pillar, metrics in catalog.by_pillar().items():
+        lines += ["", f"## {PILLAR_TITLES.get(pillar, pillar)}"]
+        for metric in metrics:
+            lines += ["", *_metric_section(metric)]
+    lines += ["", "## Dimensions", "", "| dimension | meaning |", "| --- | --- |"]
+    lines += [f"| `{name}` | {text} |" for name, text in catalog.dimensions.items()]
+    lines += ["", "## Views", "", "A metric's `source` is a warehouse table or one of these views (inlined as a CTE)."]
+    for view in catalog.views.values():
+        lines += ["", f"### `{view.name}`", "", view.description or "", "", "```sql", view.sql.strip(), "```"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _metric_section(metric: Metric) -> list[str]:
+    rows = [
+        ("kind", metric.kind), ("owner", metric.owner), ("source", f"`{metric.source}`"),
+        ("period by", f"`{metric.time_column}`"), ("unit", f"{metric.unit} (`{metric.unit_column}`)"),
+        ("direction", metric.direction.replace("_", " ")), ("format", metric.format),
+    ]
+    if metric.kind == "duration":
+        rows.append(("hours", f"`{metric.duration.start}` → `{metric.duration.end}`"))
+    else:
+        rows.append(("numerator", f"`{_one_line(metric.numerator)}`"))
+        if metric.denominator:
+            rows.append(("denominator", f"`{_one_line(metric.denominator)}`"))
+    if metric.filters:
+        rows.append(("filters", " AND ".join(f"`{_one_line(text)}`" for text in metric.filters)))
+    rows.append(("dimensions", ", ".join(f"`{name}`" for name in metric.dimensions) or "—"))
+    rows.append(("matures after", f"{metric.maturity_days} days"))
+    if metric.event_time_column:
+        rows.append(("fixed-horizon event", f"`{metric.event_time_column}`"))
+    if metric.thresholds:
+        levels = [f"{key} {value:g}" for key, value in metric.thresholds.model_dump().items() if value is not None]
+        rows.append(("thresholds", ", ".join(levels)))
+    table = ["| field | value |", "| --- | --- |", *[f"| {key} | {value} |" for key, value in rows]]
+    return [f"### {metric.name}", "", f"**{metric.title}.** {metric.description.strip()}", "", *table]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

@@ -1,0 +1,205 @@
+"""Pydantic models of a catalog file: dimensions, views and metric definitions.
+
+SQL fragments are parsed with sqlglot while the model validates, so a typo in a numerator fails when the
+catalog loads (naming the metric and field), not when a notebook runs.
+"""
+
+import re
+from typing import Literal
+
+import sqlglot
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlglot import exp
+
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+QUALIFIED_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$"
+SNAKE_NAME = r"^[a-z][a-z0-9_]*$"
+
+Pillar = Literal["malicious_sellers", "listing_compliance", "authentic_products", "make_it_right"]
+Kind = Literal["ratio", "count", "sum", "duration"]
+Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
+Format = Literal["percent", "per_1k", "per_1m", "hours", "currency", "count"]
+Unit = Literal["order", "seller", "listing"]
+
+# Columns of the metric frame; a dimension may not shadow them.
+FRAME_COLUMNS = frozenset({
+    "metric", "period", "period_start", "numerator", "denominator", "value", "units",
+    "sum_x2", "sum_y2", "sum_xy", "is_mature", "unit_id", "x", "y",
+})
+
+
+def parse_sql(text: str, dialect: str) -> exp.Expression:
+    """Parse one SQL expression (not a statement); raise ValueError with sqlglot's reason."""
+    try:
+        parsed = sqlglot.parse_one(f"SELECT {text}", read=dialect)
+    except sqlglot.errors.ParseError as error:
+        raise ValueError(f"SQL does not parse ({_reason(error)})") from None
+    has_from = any(isinstance(value, exp.From) for value in parsed.args.values())
+    if not isinstance(parsed, exp.Select) or len(parsed.expressions) != 1 or has_from:
+        raise ValueError(f"expected one SQL expression, got {text!r}")
+    return parsed.expressions[0]
+
+
+def parse_query(text: str, dialect: str) -> exp.Query:
+    """Parse a SELECT query (a view body); raise ValueError with sqlglot's reason."""
+    try:
+        parsed = sqlglot.parse_one(text, read=dialect)
+    except sqlglot.errors.ParseError as error:
+        raise ValueError(f"SQL does not parse ({_reason(error)})") from None
+    if not isinstance(parsed, exp.Query):
+        raise ValueError("a view must be a SELECT query")
+    return parsed
+
+
+def _reason(error: sqlglot.errors.ParseError) -> str:
+    return error.errors[0]["description"] if error.errors else str(error)
+
+
+class Thresholds(BaseModel):
+    """Levels at which a report warns or alerts (in the metric's own units, e.g. 0.04 for 4%)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    warn: float | None = None
+    alert: float | None = None
+
+
+class Duration(BaseModel):
+    """A duration metric's clock: hours from `start` to `end` (both timestamp columns of the source)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: str = Field(pattern=IDENTIFIER)
+    end: str = Field(pattern=IDENTIFIER)
+
+
+class Metric(BaseModel):
+    """One metric definition: what is counted, from where, how it may be split and read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=SNAKE_NAME)
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=10)
+    pillar: Pillar
+    owner: str = Field(min_length=1)
+    source: str = Field(pattern=QUALIFIED_IDENTIFIER)
+    time_column: str = Field(pattern=IDENTIFIER)
+    kind: Kind
+    numerator: str | None = None
+    denominator: str | None = None
+    duration: Duration | None = None
+    filters: tuple[str, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    direction: Direction
+    format: Format
+    unit: Unit
+    unit_column: str = Field(pattern=IDENTIFIER)
+    thresholds: Thresholds | None = None
+    maturity_days: int = Field(default=0, ge=0)
+    event_time_column: str | None = Field(default=None, pattern=IDENTIFIER)
+    dialect: str = "duckdb"
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimension_names(cls, dimensions: tuple[str, ...]) -> tuple[str, ...]:
+        for name in dimensions:
+            if not re.match(IDENTIFIER, name):
+                raise ValueError(f"dimension {name!r} is not a plain column name")
+            if name in FRAME_COLUMNS:
+                raise ValueError(f"dimension {name!r} clashes with a metric-frame column")
+        if len(set(dimensions)) != len(dimensions):
+            raise ValueError("a dimension is listed twice")
+        return dimensions
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Metric":
+        needs = {"ratio": ("numerator", "denominator"), "count": ("numerator",), "sum": ("numerator",),
+                 "duration": ("duration",)}[self.kind]
+        for field in ("numerator", "denominator", "duration"):
+            present = getattr(self, field) is not None
+            if field in needs and not present:
+                raise ValueError(f"field '{field}' is required for kind '{self.kind}'")
+            if field not in needs and present:
+                raise ValueError(f"field '{field}' is not used by kind '{self.kind}'; remove it")
+        if (self.kind == "duration") != (self.format == "hours"):
+            raise ValueError("format 'hours' goes with kind 'duration' and only with it")
+        return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_unit_column(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("unit_column") is None and isinstance(data.get("unit"), str):
+            return {**data, "unit_column": f"{data['unit']}_id"}
+        return data
+
+    @model_validator(mode="after")
+    def _sql_parses(self) -> "Metric":
+        for field in ("numerator", "denominator"):
+            text = getattr(self, field)
+            if text is None:
+                continue
+            try:
+                parsed = parse_sql(text, self.dialect)
+            except ValueError as error:
+                raise ValueError(f"field '{field}': {error}") from None
+            if not isinstance(parsed, exp.AggFunc) and not parsed.find(exp.AggFunc):
+                raise ValueError(f"field '{field}' must be an aggregate such as COUNT(*) or SUM(...), got {text!r}")
+        for position, text in enumerate(self.filters):
+            try:
+                parsed = parse_sql(text, self.dialect)
+            except ValueError as error:
+                raise ValueError(f"field 'filters[{position}]': {error}") from None
+            if parsed.find(exp.AggFunc):
+                raise ValueError(f"field 'filters[{position}]' is a row condition and may not aggregate: {text!r}")
+        return self
+
+    def expression(self, field: str) -> exp.Expression:
+        """The parsed SQL of `numerator`, `denominator` (or one filter, by index) in the catalog dialect."""
+        return parse_sql(getattr(self, field), self.dialect)
+
+    def filter_expressions(self) -> list[exp.Expression]:
+        """The parsed row filters."""
+        return [parse_sql(text, self.dialect) for text in self.filters]
+
+
+class View(BaseModel):
+    """A named query a metric can use as its `source` (inlined as a CTE)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(pattern=IDENTIFIER)
+    sql: str
+    description: str = ""
+    dialect: str = "duckdb"
+
+    @model_validator(mode="after")
+    def _sql_parses(self) -> "View":
+        try:
+            parse_query(self.sql, self.dialect)
+        except ValueError as error:
+            raise ValueError(f"field 'sql': {error}") from None
+        return self
+
+    def query(self) -> exp.Query:
+        """The parsed view body."""
+        return parse_query(self.sql, self.dialect)
+
+
+class CatalogFile(BaseModel):
+    """The top level of one catalog YAML file."""
+
+    model_config = ConfigDict(extra="forbid")
+    dialect: str = "duckdb"
+    dimensions: dict[str, str] = {}
+    views: dict[str, str | dict] = {}
+    defaults: dict = {}
+    metrics: list[dict] = []
+
+    @field_validator("dialect")
+    @classmethod
+    def _known_dialect(cls, dialect: str) -> str:
+        from sqlglot.dialects.dialect import Dialect
+
+        try:
+            Dialect.get_or_raise(dialect)
+        except ValueError as error:
+            raise ValueError(f"unknown SQL dialect {dialect!r} ({error})") from None
+        return dialect

@@ -1,0 +1,79 @@
+"""ISO-week labels ('2026-W47') and the time ranges a `weeks=` argument selects."""
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from gnelib.metrics.errors import MetricError
+
+WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
+PERIODS = ("week", "day")
+
+WeeksArg = str | Sequence[str] | tuple[str, str] | None
+
+
+def week_start(label: str) -> date:
+    """Monday of the ISO week `label` ('2026-W47' → 2026-11-16)."""
+    match = WEEK_LABEL.match(str(label))
+    if not match:
+        raise MetricError(f"week {label!r} is not an ISO week label; write it like '2026-W47'.")
+    year, week = int(match.group(1)), int(match.group(2))
+    try:
+        return date.fromisocalendar(year, week, 1)
+    except ValueError:
+        raise MetricError(f"week {label!r} does not exist: {year} has no ISO week {week}.") from None
+
+
+def week_label(day: date | datetime | pd.Timestamp) -> str:
+    """The ISO week label of a day."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def period_label(start: pd.Timestamp, period: str) -> str:
+    """How a frame names a period: '2026-W47' for weeks, '2026-11-16' for days."""
+    return week_label(start) if period == "week" else start.strftime("%Y-%m-%d")
+
+
+def period_length(period: str) -> timedelta:
+    """The length of one period."""
+    return timedelta(days=7 if period == "week" else 1)
+
+
+def check_period(period: str) -> str:
+    """Validate `period`."""
+    if period not in PERIODS:
+        raise MetricError(f"period {period!r} is not supported; use one of: {', '.join(PERIODS)}.")
+    return period
+
+
+def week_ranges(weeks: WeeksArg) -> list[tuple[datetime, datetime]]:
+    """Half-open [start, end) datetime ranges selected by `weeks`, merged where contiguous.
+
+    `None` → no restriction (empty list); `'2026-W47'` → that week; a list → those weeks;
+    a 2-tuple `(first, last)` → every week from first to last inclusive.
+    """
+    if weeks is None:
+        return []
+    if isinstance(weeks, str):
+        starts = [week_start(weeks)]
+    elif isinstance(weeks, tuple) and len(weeks) == 2:
+        first, last = week_start(weeks[0]), week_start(weeks[1])
+        if last < first:
+            raise MetricError(f"weeks range {weeks!r} ends before it starts; write (first, last).")
+        starts = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    else:
+        starts = sorted({week_start(label) for label in weeks})
+        if not starts:
+            raise MetricError("weeks is an empty list; pass None for all weeks, or at least one week label.")
+    ranges: list[tuple[datetime, datetime]] = []
+    for start in starts:
+        begin = datetime.combine(start, datetime.min.time())
+        end = begin + timedelta(days=7)
+        if ranges and ranges[-1][1] == begin:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((begin, end))
+    return ranges

@@ -1,0 +1,140 @@
+"""Run many report slots: decide run/skip, execute on a process pool, show progress, keep the manifest current."""
+
+import datetime as dt
+import multiprocessing
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from gnelib.reporting import worker
+from gnelib.reporting.facts import WarehouseFacts
+from gnelib.reporting.index import load_manifest, save_manifest, write_index
+from gnelib.reporting.spec import RunSpec
+
+FAILED_STATUSES = ("failed", "stale-previous-kept")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How to run: see `gne run --help`."""
+
+    reports_dir: Path
+    workers: int = os.cpu_count() or 1
+    timeout: float | None = None
+    force: bool = False
+    isolation: str = "warm"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether a slot runs this time, and why."""
+
+    spec: RunSpec
+    input_hash: str
+    run: bool
+    reason: str
+
+
+def decide(specs: Sequence[RunSpec], reports_dir: Path, force: bool) -> list[Decision]:
+    """Skip a slot whose last run succeeded with the same input hash and whose report still exists."""
+    manifest = load_manifest(reports_dir)
+    decisions = []
+    for spec in specs:
+        digest = spec.input_hash()
+        previous = manifest.get(spec.slot)
+        if force:
+            decision = Decision(spec, digest, True, "forced (--force)")
+        elif previous is None:
+            decision = Decision(spec, digest, True, "new")
+        elif previous["input_hash"] != digest:
+            decision = Decision(spec, digest, True, "inputs changed (template, parameters, gnelib or data)")
+        elif previous["status"] != "ok":
+            decision = Decision(spec, digest, True, f"last run {previous['status']}")
+        elif not spec.paths.html.exists():
+            decision = Decision(spec, digest, True, "report file missing")
+        else:
+            decision = Decision(spec, digest, False, f"unchanged since {previous['started']}")
+        decisions.append(decision)
+    return decisions
+
+
+def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: WarehouseFacts) -> list[dict]:
+    """Execute the decided runs in parallel; record skips; update runs.json and index.html. Returns the records
+    of this batch (ran and skipped) in plan order. One failing run never stops the others."""
+    reports_dir = options.reports_dir
+    manifest = load_manifest(reports_dir)
+    records: dict[str, dict] = {}
+    for decision in decisions:
+        if not decision.run:
+            records[decision.spec.slot] = {**manifest[decision.spec.slot], "action": "skipped"}
+            manifest[decision.spec.slot] = records[decision.spec.slot]
+    jobs = [
+        worker.Job(decision.spec, decision.input_hash, facts.as_of, options.timeout, reports_dir)
+        for decision in decisions
+        if decision.run
+    ]
+    for record in _execute(jobs, options, facts):
+        records[record["slot"]] = manifest[record["slot"]] = record
+        save_manifest(reports_dir, manifest)
+    save_manifest(reports_dir, manifest)
+    write_index(reports_dir, manifest)
+    return [records[decision.spec.slot] for decision in decisions]
+
+
+def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFacts):
+    """Yield run records as runs finish, with a progress bar (TTY) or one line per run (logs) on stderr."""
+    if not jobs:
+        return
+    context = multiprocessing.get_context("spawn")
+    environment = {"GNE_WAREHOUSE": str(facts.path)}
+    bar = tqdm(total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty())
+    workers = max(1, min(options.workers, len(jobs)))
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=worker.initialize, initargs=(options.isolation, Path.cwd(), environment)
+    ) as pool:
+        futures = {pool.submit(worker.run_job, job): job for job in jobs}
+        bar.set_postfix_str(f"running {min(workers, len(jobs))} of {len(jobs)}")
+        for done, future in enumerate(as_completed(futures), start=1):
+            job = futures[future]
+            try:
+                record = future.result()
+            except Exception as error:  # a crashed worker process fails its run, not the batch
+                record = _crashed_record(job, error)
+            line = f"[{done}/{len(jobs)}] {record['status']:<19} {record['slot']} ({record['duration_s']:.1f} s)"
+            bar.set_postfix_str(f"last: {record['slot']} {record['status']}")
+            bar.update()
+            if bar.disable:
+                print(line, file=sys.stderr, flush=True)
+            else:
+                bar.write(line, file=sys.stderr)
+            yield record
+    bar.close()
+
+
+def _crashed_record(job: worker.Job, error: BaseException) -> dict:
+    spec = job.spec
+    return {
+        "slot": spec.slot,
+        "template": spec.name,
+        "template_path": str(spec.template),
+        "market": spec.market,
+        "week": spec.week,
+        "parameters": spec.parameters,
+        "status": "failed",
+        "action": "ran",
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": 0.0,
+        "attempts": 1,
+        "input_hash": job.input_hash,
+        "data_version": spec.data_version,
+        "html": None,
+        "failure_page": None,
+        "notebook": None,
+        "log": spec.paths.log.relative_to(job.reports_dir.resolve()).as_posix(),
+        "error": {"kind": "internal", "ename": type(error).__name__, "evalue": f"worker process failed: {error}"},
+    }

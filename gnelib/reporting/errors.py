@@ -1,0 +1,40 @@
+"""Errors of the reporting layer, and the "closest match first" hint their messages share."""
+
+import difflib
+from collections.abc import Iterable
+
+from gnelib.errors import GneError
+
+
+class ReportingError(GneError):
+    """A problem with a report run the user can fix; the message says how."""
+
+
+class ParameterError(ReportingError):
+    """A notebook parameter is unknown, of the wrong type, or not a valid value."""
+
+
+class PlanError(ReportingError):
+    """A run plan (parameters/*.yaml) cannot be read or does not make sense."""
+
+
+class LockBusy(ReportingError):
+    """Another `gne run` is writing to the same reports directory."""
+
+
+def closest_first(value: object, choices: Iterable[object]) -> list[str]:
+    """The choices as strings, most similar to `value` first (ties keep their given order)."""
+    text = str(value).lower()
+    options = [str(choice) for choice in choices]
+    scores = {option: difflib.SequenceMatcher(None, text, option.lower()).ratio() for option in options}
+    return sorted(options, key=lambda option: -scores[option])
+
+
+def choices_hint(value: object, choices: Iterable[object], limit: int = 12) -> str:
+    """`"choose one of: A, B, C"`, closest to `value` first, shortened after `limit` choices."""
+    ordered = closest_first(value, choices)
+    if not ordered:
+        return "there are no valid choices"
+    shown = ", ".join(ordered[:limit])
+    more = f" (and {len(ordered) - limit} more)" if len(ordered) > limit else ""
+    return f"choose one of: {shown}{more}"

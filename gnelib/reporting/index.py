@@ -1,0 +1,85 @@
+"""The run manifest (`reports/runs.json`) and the landing page built from it (`reports/index.html`)."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+import gnelib
+from gnelib.reporting.atomic import atomic_write_text
+from gnelib.reporting.render import CSS, TEMPLATES_DIR
+
+MANIFEST_NAME = "runs.json"
+INDEX_NAME = "index.html"
+STATUS_LABELS = {
+    "ok": "ok",
+    "failed": "failed",
+    "stale-previous-kept": "failed · previous kept",
+}
+_ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
+
+
+def load_manifest(reports_dir: Path) -> dict[str, dict]:
+    """The last record of every report slot, by `week/market/template`; empty if there is no manifest yet."""
+    path = reports_dir / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    return {run["slot"]: run for run in json.loads(path.read_text(encoding="utf-8"))["runs"]}
+
+
+def save_manifest(reports_dir: Path, runs: dict[str, dict]) -> Path:
+    """Write the manifest atomically, newest week first."""
+    path = reports_dir / MANIFEST_NAME
+    by_slot = sorted(runs.values(), key=lambda run: (run["market"], run["template"]))
+    ordered = sorted(by_slot, key=lambda run: run["week"], reverse=True)
+    document = {
+        "generated": _now(),
+        "gnelib": gnelib.__version__,
+        "runs": ordered,
+    }
+    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
+    """Render the landing page: one table per week (newest first), templates × markets, status and links."""
+    weeks: dict[str, dict] = {}
+    for run in runs.values():
+        week = weeks.setdefault(run["week"], {"name": run["week"], "markets": set(), "templates": set(), "runs": {}})
+        week["markets"].add(run["market"])
+        week["templates"].add(run["template"])
+        week["runs"][(run["template"], run["market"])] = _view(run)
+    ordered = [
+        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"])}
+        for _, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
+    ]
+    page = _ENVIRONMENT.get_template("index.html.j2").render(
+        css=CSS,
+        weeks=ordered,
+        generated=_now(),
+        version=gnelib.__version__,
+        counts={
+            "total": len(runs),
+            "failed": sum(run["status"] != "ok" for run in runs.values()),
+        },
+    )
+    path = reports_dir / INDEX_NAME
+    atomic_write_text(path, page)
+    return path
+
+
+def _view(run: dict) -> dict:
+    label = STATUS_LABELS.get(run["status"], run["status"])
+    if run.get("action") == "skipped":
+        label = f"{label} · skipped (unchanged)"
+    error = run.get("error") or {}
+    return {
+        **run,
+        "label": label,
+        "error_text": f"{error.get('ename', '')}: {error.get('evalue', '')}" if error else "",
+    }
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,254 @@
+"""Notebook parameters: what a template declares, type coercion, and validators by parameter name.
+
+Everything here runs before any kernel starts. Validators are looked up by parameter name in `VALIDATORS`
+(register more with `@validator("name")`); each returns the value in canonical form or raises ParameterError
+naming the parameter, the bad value and the valid choices (closest match first).
+"""
+
+import ast
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from gnelib.reporting.errors import ParameterError, choices_hint
+from gnelib.reporting.facts import WarehouseFacts, load_facts
+
+ALL_MARKETS = "all"
+LATEST_WEEK = "latest"
+
+
+@dataclass(frozen=True)
+class DeclaredParameter:
+    """One assignment in a template's `parameters` cell, e.g. `market: str = "US"  # market code`."""
+
+    name: str
+    type_name: str  # "str", "int", "float", "bool", "list", ... or "" when neither annotated nor inferable
+    default: object
+    help: str
+
+
+def declared_parameters(template: str | os.PathLike) -> dict[str, DeclaredParameter]:
+    """The parameters a template declares (papermill's `inspect_notebook`), by name."""
+    import papermill
+
+    path = Path(template)
+    if not path.is_file():
+        raise ParameterError(f"Template {str(path)!r} does not exist: pass the path of a notebook (.ipynb).")
+    try:
+        inspected = papermill.inspect_notebook(str(path))
+    except ValueError as error:  # e.g. no kernelspec in the notebook's metadata
+        raise ParameterError(
+            f"Template {path.name} cannot be inspected ({error}): open it in JupyterLab, choose the Python 3 "
+            "(python3) kernel and save it."
+        ) from None
+    if not inspected:
+        raise ParameterError(
+            f"Template {path.name} declares no parameters: tag its parameters cell `parameters` "
+            "(JupyterLab: property inspector → cell tags) and write one `name: type = default  # help` per line."
+        )
+    return {name: _declared(info) for name, info in inspected.items()}
+
+
+def _declared(info: Mapping[str, str]) -> DeclaredParameter:
+    default = _literal(info["default"])
+    type_name = info["inferred_type_name"]
+    if type_name in ("None", ""):
+        type_name = "" if default is None else type(default).__name__
+    return DeclaredParameter(info["name"], type_name.split("[")[0], default, info["help"])
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+class ValidationContext:
+    """Lazily loaded facts the validators check values against (warehouse, metric catalog)."""
+
+    def __init__(self, warehouse: str | os.PathLike | None = None, facts: WarehouseFacts | None = None):
+        self._warehouse = warehouse
+        if facts is not None:
+            self.__dict__["facts"] = facts
+
+    @cached_property
+    def facts(self) -> WarehouseFacts:
+        return load_facts(self._warehouse)
+
+    @cached_property
+    def metric_names(self) -> list[str]:
+        from gnelib.metrics.catalog import load_catalog
+
+        return list(load_catalog().names())
+
+
+ParameterValidator = Callable[[object, DeclaredParameter, ValidationContext], object]
+VALIDATORS: dict[str, ParameterValidator] = {}
+
+
+def validator(name: str) -> Callable[[ParameterValidator], ParameterValidator]:
+    """Register `function(value, declared, context) -> canonical value` for parameters called `name`."""
+
+    def register(function: ParameterValidator) -> ParameterValidator:
+        VALIDATORS[name] = function
+        return function
+
+    return register
+
+
+def invalid(name: str, value: object, reason: str, choices: list[str] | None = None) -> ParameterError:
+    """The standard error: parameter, bad value, why, and the valid choices (closest first)."""
+    hint = f"; {choices_hint(value, choices)}" if choices is not None else ""
+    return ParameterError(f"Parameter {name!r} = {value!r} is not valid: {reason}{hint}.")
+
+
+@validator("market")
+def validate_market(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
+    """A market code present in the warehouse's orders (any case), or `all` if the template's default is `all`."""
+    markets = list(context.facts.markets)
+    allow_all = declared.default == ALL_MARKETS
+    choices = markets + ([ALL_MARKETS] if allow_all else [])
+    text = str(value).strip()
+    if allow_all and text.lower() == ALL_MARKETS:
+        return ALL_MARKETS
+    for market in markets:
+        if text.upper() == market.upper():
+            return market
+    raise invalid(declared.name, value, "not a market in the warehouse", choices)
+
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@validator("week")
+def validate_week(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
+    """An ISO week `YYYY-Www` inside the data's complete weeks; `latest` is the last complete week."""
+    from gnelib.analysis.errors import AnalysisError
+    from gnelib.analysis.periods import validate_week as canonical_week
+
+    facts = context.facts
+    text = str(value).strip()
+    if text.lower() == LATEST_WEEK:
+        return facts.last_complete_week
+    try:
+        week = canonical_week(text)
+    except AnalysisError as error:
+        raise invalid(declared.name, value, f"{error} Or use `latest` (= {facts.last_complete_week})") from None
+    if not _week_key(facts.first_week) <= _week_key(week) <= _week_key(facts.last_complete_week):
+        raise invalid(
+            declared.name,
+            value,
+            f"outside the data: complete weeks run from {facts.first_week} to {facts.last_complete_week} "
+            f"(data as of {facts.as_of}); use a week in that range or `latest`",
+        )
+    return week
+
+
+def _week_key(week: str) -> tuple[int, int]:
+    match = _ISO_WEEK.match(week)
+    if match is None:
+        raise ParameterError(f"Warehouse week {week!r} is not an ISO week: rebuild the warehouse.")
+    return int(match.group(1)), int(match.group(2))
+
+
+@validator("metric")
+def validate_metric(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
+    """A metric name from the catalog."""
+    names = context.metric_names
+    if str(value) in names:
+        return str(value)
+    raise invalid(declared.name, value, "not a metric in the catalog (`gne metrics list`)", names)
+
+
+@validator("experiment")
+def validate_experiment(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
+    """An experiment id from the warehouse's `experiment_designs`."""
+    experiments = list(context.facts.experiments)
+    if str(value) in experiments:
+        return value
+    raise invalid(declared.name, value, "not an experiment in experiment_designs", experiments)
+
+
+_TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}
+
+
+def coerce(declared: DeclaredParameter, value: object) -> object:
+    """Convert a value (a CLI string, or a YAML scalar) to the declared type, or raise ParameterError."""
+    kind = declared.type_name
+    try:
+        if kind == "str":
+            if isinstance(value, list | dict):
+                raise ValueError("a list or mapping is not a string")
+            return str(value)
+        if kind == "bool":
+            return _to_bool(value)
+        if kind == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError("not a whole number")
+            return int(value)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError("not a number")
+            return float(value)
+        if kind in ("list", "tuple", "dict"):
+            parsed = yaml.safe_load(value) if isinstance(value, str) else value
+            expected = dict if kind == "dict" else list
+            if not isinstance(parsed, expected):
+                raise ValueError(f"not a {expected.__name__}")
+            return parsed
+    except (TypeError, ValueError, yaml.YAMLError) as error:
+        raise ParameterError(
+            f"Parameter {declared.name!r} = {value!r} is not a {kind} ({error}); the template declares "
+            f"`{declared.name}: {kind} = {declared.default!r}`."
+        ) from None
+    return value
+
+
+def _to_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("use true or false")
+
+
+def validate_parameters(
+    template: str | os.PathLike, values: Mapping[str, object], context: ValidationContext
+) -> dict[str, object]:
+    """Check `values` against the template's declaration and the validators; return the canonical values.
+
+    Unknown names are rejected. Declared parameters that have a validator but were not given are checked on
+    their template default and passed explicitly (so a default `week = "latest"` resolves before the run).
+    All problems are reported together.
+    """
+    declared = declared_parameters(template)
+    problems: list[str] = []
+    result: dict[str, object] = {}
+    for name in values:
+        if name not in declared:
+            problems.append(
+                f"Template {Path(template).name} has no parameter {name!r}; {choices_hint(name, declared)}."
+            )
+    for name, parameter in declared.items():
+        if name not in values and name not in VALIDATORS:
+            continue
+        raw = values.get(name, parameter.default)
+        try:
+            value = coerce(parameter, raw)
+            check = VALIDATORS.get(name)
+            result[name] = check(value, parameter, context) if check else value
+        except ParameterError as error:
+            origin = "" if name in values else f" (the template's default for {name!r})"
+            problems.append(f"{error}{origin}")
+    if problems:
+        raise ParameterError("\n".join(problems))
+    return result

@@ -1,0 +1,201 @@
+"""Run plans (`parameters/*.yaml`): which templates, markets and weeks to run; expanded into RunSpecs.
+
+```yaml
+templates_dir: notebooks          # where <template>.ipynb live (relative to the working directory)
+markets: all                      # `all` (every market in the warehouse) or a list: [US, GB]
+weeks: latest                     # `latest`, a list [2026-W46, latest], or a range {from: 2026-W40, to: latest}
+parameters: {}                    # shared values, passed to each template that declares them
+templates:
+  weekly_scorecard: {}
+  metric_deep_dive:
+    parameters: {metric: refund_rate}   # per-template values (must be declared by the template)
+  experiment_readout:
+    markets: [all]                # per-template markets; `[all]` = one run over all markets combined
+```
+"""
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gnelib.reporting.errors import ParameterError, PlanError, choices_hint
+from gnelib.reporting.params import (
+    ALL_MARKETS,
+    DeclaredParameter,
+    ValidationContext,
+    declared_parameters,
+    validate_parameters,
+    validate_week,
+)
+from gnelib.reporting.paths import report_paths
+from gnelib.reporting.spec import RunSpec
+
+
+class WeekRange(BaseModel):
+    """An inclusive range of ISO weeks; either end may be `latest`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    first: str = Field(alias="from")
+    last: str = Field(alias="to")
+
+
+class TemplateEntry(BaseModel):
+    """Per-template settings in a plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    parameters: dict[str, Any] = {}
+    markets: Literal["all"] | list[str] | None = None
+
+
+class Plan(BaseModel):
+    """A validated run plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    templates: dict[str, TemplateEntry | None]
+    markets: Literal["all"] | list[str] = "all"
+    weeks: str | list[str] | WeekRange = "latest"
+    parameters: dict[str, Any] = {}
+    templates_dir: str = "notebooks"
+
+
+def load_plan(path: str | os.PathLike) -> Plan:
+    """Read and validate a plan; errors name the file, the line and the fix."""
+    location = Path(path)
+    if not location.is_file():
+        raise PlanError(f"Plan {str(location)!r} does not exist: pass a YAML file such as parameters/weekly.yaml.")
+    text = location.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{location}:{mark.line + 1}:{mark.column + 1}" if mark else str(location)
+        problem = getattr(error, "problem", None) or str(error)
+        raise PlanError(
+            f"{where}: not valid YAML ({problem}). Fix the indentation (spaces, not tabs), close open brackets "
+            "and quotes, and put a space after each `key:`."
+        ) from None
+    if not isinstance(raw, dict):
+        raise PlanError(f"{location}:1: a plan is a mapping with at least `templates:`; see parameters/smoke.yaml.")
+    if isinstance(raw.get("templates"), list):
+        raw["templates"] = {name: None for name in raw["templates"]}
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as error:
+        problems = [
+            f"{location}:{_line_of(text, issue['loc'])}: {'.'.join(map(str, issue['loc'])) or 'plan'}: "
+            f"{issue['msg']}"
+            for issue in error.errors()
+        ]
+        raise PlanError(
+            "\n".join(problems) + "\nFix: allowed keys are templates, markets, weeks, parameters, templates_dir; "
+            "per template: parameters, markets."
+        ) from None
+
+
+def _line_of(text: str, location: tuple) -> int:
+    """The line (1-based) of the deepest YAML node on the error's path, or 1."""
+    node = yaml.compose(text)
+    line = 1
+    for key in location:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(key)]
+            if not match:
+                break
+            key_node, node = match[0]
+            line = key_node.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext) -> list[RunSpec]:
+    """Every (template × market × week) run of the plan, validated before any kernel starts."""
+    templates_dir = Path(plan.templates_dir)
+    weeks = _weeks(plan.weeks, context)
+    specs: list[RunSpec] = []
+    problems: list[str] = []
+    for name, entry in plan.templates.items():
+        entry = entry or TemplateEntry()
+        template = _template_path(templates_dir, name, plan_path)
+        declared = declared_parameters(template)
+        markets = _markets(entry.markets if entry.markets is not None else plan.markets, context)
+        if "market" not in declared:
+            markets = [ALL_MARKETS]
+        shared = {key: value for key, value in plan.parameters.items() if key in declared}
+        for week in weeks:
+            for market in markets:
+                values = {**shared, **entry.parameters}
+                if "market" in declared:
+                    values["market"] = market
+                if "week" in declared:
+                    values["week"] = week
+                try:
+                    specs.append(build_spec(template, values, reports_dir, context, week=week, market=market))
+                except ParameterError as error:
+                    problems.append(f"{name} ({market}, {week}): {error}")
+    if problems:
+        raise PlanError(f"{plan_path}: some runs have invalid parameters:\n" + "\n".join(problems))
+    return specs
+
+
+def build_spec(
+    template: Path,
+    values: dict[str, object],
+    reports_dir: Path,
+    context: ValidationContext,
+    week: str | None = None,
+    market: str | None = None,
+) -> RunSpec:
+    """Validate `values` for `template` and place the run in its report slot."""
+    parameters = validate_parameters(template, values, context)
+    slot_week = str(parameters.get("week", week or context.facts.last_complete_week))
+    slot_market = str(parameters.get("market", market or ALL_MARKETS))
+    return RunSpec(
+        template=template.resolve(),
+        week=slot_week,
+        market=slot_market,
+        parameters=parameters,
+        paths=report_paths(reports_dir, slot_week, slot_market, template.stem),
+        data_version=context.facts.data_version,
+    )
+
+
+def _template_path(templates_dir: Path, name: str, plan_path: Path) -> Path:
+    path = templates_dir / f"{name}.ipynb"
+    if not path.is_file():
+        available = sorted(p.stem for p in templates_dir.glob("*.ipynb")) if templates_dir.is_dir() else []
+        raise PlanError(
+            f"{plan_path}: template {name!r} not found as {path}; {choices_hint(name, available)} "
+            "(or set templates_dir)."
+        )
+    return path
+
+
+def _markets(markets: str | list[str], context: ValidationContext) -> list[str]:
+    if markets == "all":
+        return list(context.facts.markets)
+    return [str(market) for market in markets]
+
+
+def _weeks(weeks: str | list[str] | WeekRange, context: ValidationContext) -> list[str]:
+    from gnelib.analysis.periods import weeks_between
+
+    declared = DeclaredParameter("week", "str", "latest", "")
+
+    def canonical(week: str) -> str:
+        try:
+            return validate_week(week, declared, context)
+        except ParameterError as error:
+            raise PlanError(f"weeks: {error}") from None
+
+    if isinstance(weeks, WeekRange):
+        return weeks_between(canonical(weeks.first), canonical(weeks.last))
+    if isinstance(weeks, str):
+        return [canonical(weeks)]
+    return list(dict.fromkeys(canonical(str(week)) for week in weeks))

@@ -1,0 +1,137 @@
+"""Executed notebook → one self-contained stakeholder HTML page (nbconvert, the project's `gne` template)."""
+
+import html
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+CSS = (TEMPLATES_DIR / "gne" / "gne.css").read_text(encoding="utf-8")
+TOC_MARKER = "<!-- gne:toc -->"
+_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", flags=re.MULTILINE)
+REMOVED_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "papermill-error-cell-tag"}
+
+
+@dataclass(frozen=True)
+class ReportHeader:
+    """What the page header says about the report; every field is escaped when rendered."""
+
+    title: str
+    market: str
+    week: str
+    as_of: str
+    generated: str
+    version: str
+    input_hash: str = ""
+
+
+class StripStderrPreprocessor(Preprocessor):
+    """Drop stderr streams (warnings, logging) and error outputs: stakeholders never see them."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if not (output.output_type == "stream" and output.get("name") == "stderr")
+                and output.output_type != "error"
+            ]
+        return cell, resources
+
+
+class StripParameterMetadataPreprocessor(Preprocessor):
+    """Remove `metadata.papermill.parameters` so no parameter value is published in the page source."""
+
+    def preprocess(self, nb, resources):
+        nb.metadata.get("papermill", {}).pop("parameters", None)
+        return nb, resources
+
+
+class DropTitleHeadingPreprocessor(Preprocessor):
+    """Remove the notebook's first `# heading`: the page header already shows it as the title."""
+
+    def preprocess(self, nb, resources):
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and _TITLE.search(cell.source):
+                cell.source = _TITLE.sub("", cell.source, count=1).strip()
+                break
+        return nb, resources
+
+
+class ReportExporter(HTMLExporter):
+    """HTMLExporter with the `gne` template, no code or prompts, and a server-side table of contents."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            template_name="gne",
+            extra_template_basedirs=[str(TEMPLATES_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            **kwargs,
+        )
+        self.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVED_CELL_TAGS), enabled=True)
+        self.register_preprocessor(StripStderrPreprocessor(), enabled=True)
+        self.register_preprocessor(StripParameterMetadataPreprocessor(), enabled=True)
+        self.register_preprocessor(DropTitleHeadingPreprocessor(), enabled=True)
+
+    def from_notebook_node(self, nb, resources=None, **kwargs):
+        body, resources = super().from_notebook_node(nb, resources, **kwargs)
+        return add_table_of_contents(body), resources
+
+
+def render_report(notebook: nbformat.NotebookNode, header: ReportHeader) -> str:
+    """The HTML page of an executed notebook."""
+    nb = nbformat.from_dict(notebook)
+    nb.metadata["title"] = header.title
+    resources = {"gne": {**asdict(header), "css": CSS, "toc_marker": TOC_MARKER}}
+    body, _ = ReportExporter().from_notebook_node(nb, resources=resources)
+    return body
+
+
+def notebook_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
+    """The first markdown `# heading` of the notebook, else the template name in words."""
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            match = _TITLE.search(cell.source)
+            if match:
+                return match.group(1)
+    return fallback.replace("_", " ").capitalize()
+
+
+_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', flags=re.DOTALL)
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link"[^>]*>.*?</a>', flags=re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def add_table_of_contents(page: str) -> str:
+    """Fill the TOC marker with links to the page's h2/h3 headings, making duplicate heading ids unique."""
+    start = page.find("<main>")
+    if start < 0 or TOC_MARKER not in page:
+        return page
+    seen: dict[str, int] = {}
+    entries: list[tuple[str, str, str]] = []
+
+    def unique(match: re.Match) -> str:
+        level, anchor, inner = match.groups()
+        seen[anchor] = seen.get(anchor, 0) + 1
+        if seen[anchor] > 1:
+            new_anchor = f"{anchor}-{seen[anchor]}"
+            inner = inner.replace(f'href="#{anchor}"', f'href="#{new_anchor}"')
+            anchor = new_anchor
+        text = html.unescape(_TAG.sub("", _ANCHOR_LINK.sub("", inner))).strip()
+        entries.append((level, anchor, text))
+        return f'<h{level} id="{anchor}">{inner}</h{level}>'
+
+    body = _HEADING.sub(unique, page[start:])
+    if not entries:
+        return page[:start].replace(TOC_MARKER, "") + body
+    items = "".join(
+        f'<li class="gne-toc-h{level}"><a href="#{anchor}">{html.escape(text)}</a></li>' for level, anchor, text in entries
+    )
+    toc = f'<strong>Contents</strong><ol>{items}</ol>'
+    return page[:start].replace(TOC_MARKER, toc) + body

@@ -1,0 +1,42 @@
+"""One run: a template, its validated parameters, its report slot, and the hash of everything it depends on."""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gnelib
+from gnelib.reporting.paths import ReportPaths
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What to execute and where its outputs go; built only from validated values."""
+
+    template: Path
+    week: str
+    market: str
+    parameters: dict[str, object] = field(hash=False)
+    paths: ReportPaths
+    data_version: str
+
+    @property
+    def name(self) -> str:
+        """The template's name (file name without .ipynb)."""
+        return self.template.stem
+
+    @property
+    def slot(self) -> str:
+        """`week/market/template`: the key of this report in the manifest."""
+        return f"{self.week}/{self.market}/{self.name}"
+
+    def input_hash(self) -> str:
+        """Hash of the template file, the parameters, the gnelib version and the data version."""
+        digest = hashlib.sha256(self.template.read_bytes())
+        payload = {
+            "parameters": self.parameters,
+            "gnelib": gnelib.__version__,
+            "data": self.data_version,
+        }
+        digest.update(json.dumps(payload, sort_keys=True, default=str).encode())
+        return digest.hexdigest()[:20]

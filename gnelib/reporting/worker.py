@@ -1,0 +1,134 @@
+"""What one pool process does: hold a KernelSource, and turn a Job into files on disk and a run record."""
+
+import datetime as dt
+import logging
+import multiprocessing.util
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import gnelib
+from gnelib.reporting.atomic import atomic_write_text
+from gnelib.reporting.execute import Execution, RunFailure, execute_run
+from gnelib.reporting.failure import is_good_report, render_failure_page
+from gnelib.reporting.kernel_pool import KernelSource
+from gnelib.reporting.render import ReportHeader, notebook_title, render_report
+from gnelib.reporting.spec import RunSpec
+
+_source: KernelSource | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A run to execute, with what the page header and the skip check need."""
+
+    spec: RunSpec
+    input_hash: str
+    as_of: str
+    timeout: float | None
+    reports_dir: Path
+
+
+def initialize(isolation: str, cwd: Path, environment: dict[str, str]) -> None:
+    """Pool initializer: set the kernels' environment and create this process's kernel source."""
+    global _source
+    os.environ.update(environment)
+    _source = KernelSource(isolation, cwd)
+    multiprocessing.util.Finalize(None, _source.discard, exitpriority=10)
+
+
+def shutdown() -> None:
+    """Stop this process's warm kernel (used when running in-process, without a pool)."""
+    if _source is not None:
+        _source.discard()
+
+
+def run_job(job: Job) -> dict:
+    """Execute, render and write one report slot; never raises for a failing notebook. Returns the run record."""
+    assert _source is not None, "call initialize() first"
+    spec, paths = job.spec, job.spec.paths
+    paths.directory.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.UTC)
+    clock = time.monotonic()
+    handler = _attach_log(paths.log)
+    log = logging.getLogger("gnelib.reporting.run")
+    try:
+        log.info("run %s: template %s, parameters %s", spec.slot, spec.template, spec.parameters)
+        log.info("input hash %s, data version %s, isolation %s", job.input_hash, spec.data_version, _source.isolation)
+        execution = execute_run(spec.template, spec.parameters, paths.notebook, _source, job.timeout)
+        header = ReportHeader(
+            title=notebook_title(execution.notebook, spec.name) if execution.notebook else spec.name,
+            market=spec.market,
+            week=spec.week,
+            as_of=job.as_of,
+            generated=started.strftime("%Y-%m-%d %H:%M UTC"),
+            version=gnelib.__version__,
+            input_hash=job.input_hash,
+        )
+        status, failure = _publish(job, execution, header)
+        log.info("status %s%s", status, f" ({failure.summary()})" if failure else "")
+    finally:
+        logging.getLogger("papermill").removeHandler(handler)
+        log.removeHandler(handler)
+        handler.close()
+
+    def rel(path: Path) -> str:
+        return path.relative_to(job.reports_dir.resolve()).as_posix()
+
+    return {
+        "slot": spec.slot,
+        "template": spec.name,
+        "template_path": str(spec.template),
+        "market": spec.market,
+        "week": spec.week,
+        "parameters": spec.parameters,
+        "status": status,
+        "action": "ran",
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - clock, 2),
+        "attempts": execution.attempts,
+        "input_hash": job.input_hash,
+        "data_version": spec.data_version,
+        "html": rel(paths.html) if paths.html.exists() else None,
+        "failure_page": rel(paths.failure) if status == "stale-previous-kept" else None,
+        "notebook": rel(paths.notebook) if paths.notebook.exists() else None,
+        "log": rel(paths.log),
+        "error": asdict(failure) if failure else None,
+    }
+
+
+def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str, RunFailure | None]:
+    """Write the report, or the failure page (beside a kept previous good report). Returns (status, failure)."""
+    paths = job.spec.paths
+    failure = execution.failure
+    if failure is None:
+        try:
+            atomic_write_text(paths.html, render_report(execution.notebook, header))
+            paths.failure.unlink(missing_ok=True)
+            return "ok", None
+        except Exception as error:  # a rendering bug fails this run only; the previous report stays
+            logging.getLogger("gnelib.reporting.run").exception("rendering failed")
+            failure = RunFailure("render", type(error).__name__, str(error))
+    keep_previous = is_good_report(paths.html)
+    page = render_failure_page(
+        header,
+        template_path=str(job.spec.template),
+        failure=failure,
+        notebook=paths.notebook.name if paths.notebook.exists() else None,
+        log=paths.log.name,
+        previous_kept=paths.html.name if keep_previous else None,
+    )
+    atomic_write_text(paths.failure if keep_previous else paths.html, page)
+    return ("stale-previous-kept" if keep_previous else "failed"), failure
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("papermill", "gnelib.reporting.run"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        logger.addHandler(handler)
+    return handler
