@@ -65,7 +65,8 @@ def check_completeness(conn, market: str, week: str) -> Completeness:
             if not closed
             else f"it has {this_week:,} orders against a median of {median:,.0f} in the previous {len(trailing)} weeks"
         )
-        status, message = "partial", f"Data for {market} {week} looks incomplete: {reason}. Treat the numbers with care."
+        message = f"Data for {market} {week} looks incomplete: {reason}. Treat the numbers with care."
+        status = "partial"
     else:
         status, message = "ok", (
             f"Data complete: {this_week:,} orders in {week} (previous {len(trailing)} weeks' median {median:,.0f}); "

@@ -1,5 +1,7 @@
 """The standard report charts, drawn on metric frames (see docs/metric-frames.md)."""
 
+import base64
+import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -95,3 +97,20 @@ def contribution_chart(
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=9, loc="lower right")
     return ax
+
+
+def sparkline(values: Sequence[float], *, tone: str = "", width: float = 1.6, height: float = 0.35) -> str:
+    """A tiny trend line as an embedded PNG `<img>` (for table cells); the last point is marked in its tone."""
+    color = PALETTE.get(tone, PALETTE["primary"])
+    fig, ax = plt.subplots(figsize=(width, height))
+    series = pd.Series(list(values), dtype=float)
+    ax.plot(range(len(series)), series, color=PALETTE["muted"], linewidth=1.2)
+    if len(series):
+        ax.scatter([len(series) - 1], [series.iloc[-1]], color=color, s=10, zorder=3)
+    ax.axis("off")
+    ax.margins(x=0.04, y=0.15)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96, transparent=True, bbox_inches="tight", pad_inches=0.01)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="gne-sparkline" alt="trend" src="data:image/png;base64,{data}">'

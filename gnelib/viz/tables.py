@@ -15,11 +15,13 @@ def html_table(
     tone: Mapping[str, pd.Series] | None = None,
     caption: str | None = None,
     max_rows: int = 50,
+    trusted_html: tuple[str, ...] = (),
 ) -> str:
     """Render `frame` as an HTML table.
 
     `formatters` maps a column to a function turning a cell into text; `tone` maps a column to a Series (same index)
-    of `"good"`, `"bad"` or `""` that colours those cells. All text, including data values, is HTML-escaped.
+    of `"good"`, `"bad"` or `""` that colours those cells. All text, including data values, is HTML-escaped,
+    except the columns named in `trusted_html`, which hold markup gnelib made itself (e.g. sparkline images).
     """
     formatters = formatters or {}
     tone = tone or {}
@@ -34,7 +36,7 @@ def html_table(
             if pd.api.types.is_number(row[col]):
                 classes.append("gne-num")
             klass = f' class="{" ".join(classes)}"' if classes else ""
-            cells.append(f"<td{klass}>{html.escape(text)}</td>")
+            cells.append(f"<td{klass}>{text if col in trusted_html else html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = len(frame) - len(shown)
     foot = f'<p class="gne-note">{more} more rows not shown.</p>' if more > 0 else ""

@@ -1,0 +1,128 @@
+"""What the weekly scorecard shows: every catalog metric for a market and week, grouped by pillar, with the notable
+changes explained."""
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from gnelib import metrics
+from gnelib.analysis.deep_dive import deep_dive, scan
+from gnelib.analysis.errors import AnalysisError
+from gnelib.analysis.insights import Insight
+from gnelib.analysis.periods import shift_week
+from gnelib.formats import format_change, format_p_value, format_value
+from gnelib.viz.charts import sparkline
+from gnelib.viz.tables import change_tone, html_table
+
+PILLARS = {
+    "malicious_sellers": "Malicious sellers eliminated",
+    "listing_compliance": "Listings policy compliant",
+    "authentic_products": "Authentic products, as expected",
+    "make_it_right": "Make it right: refunds, returns, disputes",
+}
+TREND_WEEKS = 13
+EXPLAINED_LIMIT = 4
+
+
+@dataclass
+class Scorecard:
+    """The scan of every metric for one market and week, and the insights of the notable ones."""
+
+    market: str
+    week: str
+    rows: pd.DataFrame
+    trends: dict[str, pd.DataFrame]
+    insights: list[Insight] = field(default_factory=list)
+
+    @property
+    def notable(self) -> pd.DataFrame:
+        """Metrics that moved significantly or are unusual against their history, worst first."""
+        return self.rows[self.rows["flag"]]
+
+
+def build_scorecard(conn, market: str, week: str) -> Scorecard:
+    """Scan every metric for `market` × `week`, fetch 13-week trends, and deep-dive the notable bad moves."""
+    rows = scan(conn, week, markets=[market])
+    catalog = metrics.load_catalog()
+    rows = rows.assign(
+        pillar=[catalog.get(name).pillar for name in rows["metric"]],
+        title=[catalog.get(name).title for name in rows["metric"]],
+        threshold_status=[_threshold_status(catalog.get(n), v) for n, v in zip(rows["metric"], rows["current"],
+                                                                                strict=True)],
+    )
+    trends = {
+        name: metrics.compute(conn, name, weeks=(shift_week(week, 1 - TREND_WEEKS), week), where={"market": market})
+        for name in rows["metric"]
+    }
+    insights = []
+    worth_explaining = rows[rows["flag"] & (rows["verdict"] == "bad")].head(EXPLAINED_LIMIT)
+    for name in worth_explaining["metric"]:
+        try:
+            found = deep_dive(conn, name, market, week).insights
+        except AnalysisError:
+            continue
+        insights.extend(i for i in found if i.kind not in ("no_change", "maturity"))
+    for _, row in rows[rows["flag"] & (rows["verdict"] == "good")].iterrows():
+        insights.append(_good_news(catalog.get(row["metric"]), row, market))
+    insights.sort(key=lambda insight: insight.score, reverse=True)
+    return Scorecard(market, week, rows, trends, insights)
+
+
+def pillar_table(card: Scorecard, pillar: str) -> str:
+    """One pillar's metrics: value, change, confidence, threshold status and a 13-week sparkline."""
+    rows = card.rows[card.rows["pillar"] == pillar].sort_values("title")
+    if rows.empty:
+        return "<p>No metrics in this pillar.</p>"
+    catalog = metrics.load_catalog()
+    definitions = [catalog.get(name) for name in rows["metric"]]
+    tones = [
+        change_tone(pd.Series([delta]), d.direction, pd.Series([bool(sig)])).iloc[0]
+        for d, delta, sig in zip(definitions, rows["abs_change"], rows["significant"], strict=True)
+    ]
+    table = pd.DataFrame({
+        "Metric": rows["title"].to_numpy(),
+        "This week": [format_value(v, d.format) for v, d in zip(rows["current"], definitions, strict=True)],
+        "Last week": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
+        "Change": [format_change(v, d.format) for v, d in zip(rows["abs_change"], definitions, strict=True)],
+        "Confidence": [format_p_value(p) for p in rows["p_adjusted"]],
+        "Status": [_status_text(r) for _, r in rows.iterrows()],
+        "Trend (13 weeks)": [sparkline(card.trends[name]["value"], tone=_palette(t))
+                             for name, t in zip(rows["metric"], tones, strict=True)],
+    })
+    tone = pd.Series(tones, index=table.index)
+    return html_table(table, tone={"Change": tone}, trusted_html=("Trend (13 weeks)",))
+
+
+def _threshold_status(definition, value: float) -> str:
+    thresholds = definition.thresholds
+    if thresholds is None or value != value:
+        return ""
+    worse = (lambda limit: value > limit) if definition.direction != "higher_is_better" else (lambda lim: value < lim)
+    if thresholds.alert is not None and worse(thresholds.alert):
+        return "above alert" if definition.direction != "higher_is_better" else "below alert"
+    if thresholds.warn is not None and worse(thresholds.warn):
+        return "above warning" if definition.direction != "higher_is_better" else "below warning"
+    return "within target"
+
+
+def _status_text(row: pd.Series) -> str:
+    parts = [row["threshold_status"]] if row["threshold_status"] else []
+    if row["anomaly"]:
+        parts.append("unusual")
+    if not row["is_mature"]:
+        parts.append("maturing")
+    return ", ".join(parts) or "–"
+
+
+def _palette(tone: str) -> str:
+    return {"bad": "bad", "good": "good"}.get(tone, "primary")
+
+
+def _good_news(definition, row: pd.Series, market: str) -> Insight:
+    verb = "rose" if row["abs_change"] > 0 else "fell"
+    text = (
+        f"{definition.title} in {market} {verb} from {format_value(row['baseline'], definition.format)} to "
+        f"{format_value(row['current'], definition.format)} week over week "
+        f"({format_change(row['abs_change'], definition.format)}, {format_p_value(row['p_adjusted'])}): an improvement."
+    )
+    return Insight("change", text, definition.name, "good", "medium", "info", 1.0, market)
