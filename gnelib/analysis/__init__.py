@@ -1,0 +1,32 @@
+"""Why did a metric move? ISO weeks, significance, decomposition, root cause, anomalies, insights.
+
+The core works on metric frames (docs/metric-frames.md); `deep_dive` and `scan` fetch them via gnelib.metrics.
+"""
+
+from gnelib.analysis.anomaly import daily_anomalies, generalized_esd, weekly_anomalies
+from gnelib.analysis.decomposition import decompose, decompose_additive, decompose_ratio
+from gnelib.analysis.deep_dive import DeepDiveResult, deep_dive, scan
+from gnelib.analysis.errors import AnalysisError
+from gnelib.analysis.insights import Insight, build_insights
+from gnelib.analysis.root_cause import RootCause, explain_change
+from gnelib.analysis.significance import Change, benjamini_hochberg, change_test
+
+__all__ = [
+    "AnalysisError",
+    "Change",
+    "DeepDiveResult",
+    "Insight",
+    "RootCause",
+    "benjamini_hochberg",
+    "build_insights",
+    "change_test",
+    "daily_anomalies",
+    "decompose",
+    "decompose_additive",
+    "decompose_ratio",
+    "deep_dive",
+    "explain_change",
+    "generalized_esd",
+    "scan",
+    "weekly_anomalies",
+]

@@ -1,4 +1,5 @@
-"""Is this week unusual? Robust baselines on weekly and daily series, GESD, and a volume-aware check for rates.
+"""Is this week unusual? Robust baselines on weekly and daily series, GESD, and a volume-aware check for
+rates.
 
 Sources: robust z with the median and 1.4826·MAD (Iglewicz & Hoaglin 1993; scipy 1.17 `median_abs_deviation`);
 STL (Cleveland et al. 1990; statsmodels 0.15 `STL`); Generalized ESD (Rosner 1983, NIST/SEMATECH
@@ -20,7 +21,7 @@ MAD_TO_SD = 1.4826
 
 @dataclass(frozen=True)
 class GesdResult:
-    """Generalized ESD: test statistics R_i, critical values λ_i, and the outliers (positions, most extreme first)."""
+    """Generalized ESD: statistics R_i, critical values λ_i, outlier positions (most extreme first)."""
 
     statistics: np.ndarray
     critical_values: np.ndarray
@@ -34,11 +35,13 @@ class GesdResult:
 
 
 def generalized_esd(values, max_outliers: int = 10, alpha: float = 0.05, robust: bool = False) -> GesdResult:
-    """Rosner's GESD: up to `max_outliers` outliers; `robust` uses median and MAD (as in S-H-ESD) not mean and sd."""
+    """Rosner's GESD for up to `max_outliers` outliers; `robust`: median/MAD (S-H-ESD) instead of mean/sd."""
     data = np.asarray(values, dtype=float)
     n = data.size
     if not 0 < max_outliers < n - 1:
-        raise AnalysisError(f"GESD needs 0 < max_outliers < n − 1; got max_outliers={max_outliers} for n={n}.")
+        raise AnalysisError(
+            f"GESD needs 0 < max_outliers < n − 1; got max_outliers={max_outliers} for n={n}."
+        )
     remaining = np.arange(n)
     statistics, critical, candidates = [], [], []
     for i in range(1, max_outliers + 1):
@@ -73,10 +76,10 @@ def robust_z(values, reference=None) -> np.ndarray:
 def small_sample_score(z: float, history: int) -> float:
     """A robust z from `history` points as the normal z with the same tail probability.
 
-    The deviation from a sample median carries the median's own error (variance ≈ π/2·σ²/n), and a MAD from 8–13
-    points is a rough scale (≈ 37% efficient, so about 0.37·n degrees of freedom): treat z/√(1 + π/(2n)) as
-    Student t with that many degrees of freedom. Without this, quiet simulated series raised ~2.6% false alarms
-    per week at |z| ≥ 3.5 instead of the nominal 0.05%.
+    The deviation from a sample median carries the median's own error (variance ≈ π/2·σ²/n), and a MAD from
+    8–13 points is a rough scale (≈ 37% efficient, so about 0.37·n degrees of freedom): treat z/√(1 + π/(2n))
+    as Student t with that many degrees of freedom. Without this, quiet simulated series raised ~2.6% false
+    alarms per week at |z| ≥ 3.5 instead of the nominal 0.05%.
     """
     if not np.isfinite(z):
         return z
@@ -85,35 +88,46 @@ def small_sample_score(z: float, history: int) -> float:
     return float(np.sign(z) * stats.norm.isf(tail))
 
 
-def weekly_anomalies(series: pd.DataFrame, kind: str, window: int = 13, min_history: int = 8,
-                     z_threshold: float = 3.0, alpha: float = 0.01) -> pd.DataFrame:
+def weekly_anomalies(
+    series: pd.DataFrame,
+    kind: str,
+    window: int = 13,
+    min_history: int = 8,
+    z_threshold: float = 3.0,
+    alpha: float = 0.01,
+) -> pd.DataFrame:
     """Flag unusual periods in one segment's metric series (rows of a metric frame, one per period).
 
-    Baseline: median of the trailing `window` periods (at least `min_history`), scale 1.4826·MAD of them, floored
-    at the current period's own sampling error so tiny volumes cannot look extreme. A period is flagged when
+    Baseline: median of the trailing `window` periods (at least `min_history`), scale 1.4826·MAD of them,
+    floored at the current period's own sampling error so tiny volumes cannot look extreme. A period is
+    flagged when
     |score| ≥ `z_threshold` and, where sufficient statistics allow (ratio, count, sum), the change against the
-    pooled trailing window is significant at `alpha` — so a tiny move on a huge volume (significant, but within
-    the usual week-to-week swing) and a huge move on a tiny volume (not significant) both stay quiet.
+    pooled trailing window is significant at `alpha` — so a tiny move on a huge volume (significant, but
+    within the usual week-to-week swing) and a huge move on a tiny volume (not significant) both stay quiet.
     The z is calibrated for the short history before the threshold applies (`small_sample_score`). Simulated
-    (30 weeks, rate 3%, 5% lognormal week-to-week drift, 2k–2M orders): 0.3% of quiet weeks flagged; a +30% jump
-    on 200k orders flagged 45% of the time, +50% 92%.
-    Columns added: `baseline`, `scale`, `robust_z`, `score`, `p_value`, `flag`, `direction` (`up`/`down`).
+    (30 weeks, rate 3%, 5% lognormal week-to-week drift, 2k–2M orders): 0.3% of quiet weeks flagged; a +30%
+    jump on 200k orders flagged 45% of the time, +50% 92%. Columns added: `baseline`, `scale`, `robust_z`,
+    `score`, `p_value`, `flag`, `direction` (`up`/`down`).
     """
     if "value" not in series or "period" not in series:
-        raise AnalysisError("An anomaly series needs `period` and `value` columns (one metric frame segment).")
+        raise AnalysisError(
+            "An anomaly series needs `period` and `value` columns (one metric frame segment)."
+        )
     frame = series.sort_values("period").reset_index(drop=True)
     values = frame["value"].to_numpy(dtype=float)
     has_stats = kind != "duration" and {"numerator", "sum_x2"} <= set(frame.columns)
-    result = {name: np.full(len(frame), np.nan) for name in ("baseline", "scale", "robust_z", "score", "p_value")}
+    result = {
+        name: np.full(len(frame), np.nan) for name in ("baseline", "scale", "robust_z", "score", "p_value")
+    }
     for t in range(min_history, len(frame)):
-        history = values[max(0, t - window):t]
+        history = values[max(0, t - window) : t]
         history = history[~np.isnan(history)]
         if history.size < min_history or np.isnan(values[t]):
             continue
         baseline = np.median(history)
         scale = MAD_TO_SD * np.median(np.abs(history - baseline))
         if has_stats:
-            change = change_test(pool_periods(frame.iloc[max(0, t - window):t], kind), frame.iloc[t], kind)
+            change = change_test(pool_periods(frame.iloc[max(0, t - window) : t], kind), frame.iloc[t], kind)
             result["p_value"][t] = change.p_value
             sampling_error = (change.ci_high - change.ci_low) / (2 * stats.norm.isf(change.alpha / 2))
             scale = max(scale, sampling_error) if np.isfinite(sampling_error) else scale
@@ -124,23 +138,34 @@ def weekly_anomalies(series: pd.DataFrame, kind: str, window: int = 13, min_hist
     for name, column in result.items():
         frame[name] = column
     frame["flag"] = frame["score"].abs().ge(z_threshold) & (frame["p_value"].lt(alpha) if has_stats else True)
-    frame["direction"] = np.where(frame["robust_z"] > 0, "up", np.where(frame["robust_z"] < 0, "down", "flat"))
+    frame["direction"] = np.where(
+        frame["robust_z"] > 0, "up", np.where(frame["robust_z"] < 0, "down", "flat")
+    )
     return frame
 
 
-def daily_anomalies(series: pd.DataFrame, period: int = 7, min_cycles: int = 3, z_threshold: float = 3.5,
-                    window: int = 28, seasonal: int = 35) -> pd.DataFrame:
-    """Flag unusual days: STL with weekly seasonality (seasonal smoother `seasonal` days) and the robust z of its
-    residual when at least `min_cycles` weeks of history exist; otherwise a trailing median/MAD over `window` days.
+def daily_anomalies(
+    series: pd.DataFrame,
+    period: int = 7,
+    min_cycles: int = 3,
+    z_threshold: float = 3.5,
+    window: int = 28,
+    seasonal: int = 35,
+) -> pd.DataFrame:
+    """Flag unusual days: STL with weekly seasonality (seasonal smoother `seasonal` days) and the robust z of
+    its residual when at least `min_cycles` weeks of history exist; otherwise a trailing median/MAD over
+    `window` days.
 
-    Outliers are peeled off one at a time, most extreme first (as in GESD): each is replaced by the robust STL fit
-    and the plain STL refitted, so a spike neither leaks into its weekday's seasonal (an "echo" a week before and
-    after) nor inflates the scale. Plain STL supplies the scale because robust STL's downweighting gives heavy-
-    tailed residuals (2–4% of quiet days flagged). Simulated 70-day trending, weekly-seasonal series: 0.13% of
-    quiet days flagged; a 6-sd spike found 88% of the time, a 12-sd spike always.
+    Outliers are peeled off one at a time, most extreme first (as in GESD): each is replaced by the robust STL
+    fit and the plain STL refitted, so a spike neither leaks into its weekday's seasonal (an "echo" a week
+    before and after) nor inflates the scale. Plain STL supplies the scale because robust STL's downweighting
+    gives heavy- tailed residuals (2–4% of quiet days flagged). Simulated 70-day trending, weekly-seasonal
+    series: 0.13% of quiet days flagged; a 6-sd spike found 88% of the time, a 12-sd spike always.
     """
     if "value" not in series or "period" not in series:
-        raise AnalysisError("A daily anomaly series needs `period` and `value` columns (one metric frame segment).")
+        raise AnalysisError(
+            "A daily anomaly series needs `period` and `value` columns (one metric frame segment)."
+        )
     frame = series.sort_values("period").reset_index(drop=True)
     values = frame["value"].astype(float)
     if len(frame) >= min_cycles * period and not values.isna().any():
@@ -151,11 +176,15 @@ def daily_anomalies(series: pd.DataFrame, period: int = 7, min_cycles: int = 3, 
         with np.errstate(divide="ignore", invalid="ignore"):
             frame["robust_z"] = (values - frame["baseline"]) / (MAD_TO_SD * spread)
     frame["flag"] = frame["robust_z"].abs().ge(z_threshold)
-    frame["direction"] = np.where(frame["robust_z"] > 0, "up", np.where(frame["robust_z"] < 0, "down", "flat"))
+    frame["direction"] = np.where(
+        frame["robust_z"] > 0, "up", np.where(frame["robust_z"] < 0, "down", "flat")
+    )
     return frame
 
 
-def _stl_scores(values: np.ndarray, period: int, seasonal: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def _stl_scores(
+    values: np.ndarray, period: int, seasonal: int, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     robust = STL(values, period=period, seasonal=seasonal, robust=True).fit()
     cleaned, peeled = values.copy(), []
     for _ in range(max(1, values.size // 10)):

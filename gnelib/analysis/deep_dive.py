@@ -1,4 +1,5 @@
-"""The deep dive of one metric × market × week, and the scan of every metric × market: the thin layer that asks
+"""The deep dive of one metric × market × week, and the scan of every metric × market: the thin layer that
+asks
 `gnelib.metrics.compute` for metric frames and runs the pure analysis functions on them."""
 
 from collections.abc import Sequence
@@ -10,9 +11,16 @@ from gnelib.analysis.anomaly import weekly_anomalies
 from gnelib.analysis.decomposition import decompose
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, build_insights, judge
+from gnelib.analysis.maturity import AUTO, resolve_horizon
 from gnelib.analysis.periods import previous_week, shift_week, trailing_weeks, validate_week
 from gnelib.analysis.root_cause import RootCause, explain_change
-from gnelib.analysis.significance import Change, benjamini_hochberg, change_test, median_change_test, pool_periods
+from gnelib.analysis.significance import (
+    Change,
+    benjamini_hochberg,
+    change_test,
+    median_change_test,
+    pool_periods,
+)
 
 DEFAULT_PAIRS = (("carrier", "category"),)
 
@@ -29,6 +37,7 @@ class DeepDiveResult:
     change: Change
     trailing_change: Change | None
     comparison: str = "week over week"
+    horizon_days: int | None = None
     decompositions: dict[str, pd.DataFrame] = field(default_factory=dict)
     root_cause: RootCause | None = None
     insights: list[Insight] = field(default_factory=list)
@@ -47,17 +56,28 @@ class DeepDiveResult:
         return self.series[self.series["period"] == period].iloc[0]
 
 
-def deep_dive(conn, metric, market: str | None, week: str, dimensions: Sequence[str] | None = None,
-              pairs: Sequence[tuple[str, str]] | None = None, history_weeks: int = 26, trailing: int = 4,
-              horizon_days: int | None = None, min_volume: float = 30, alpha: float = 0.05) -> DeepDiveResult:
-    """Trend + anomaly, week-over-week and trailing-mean change, decomposition by each dimension, root cause and
-    insights for `metric` (name or definition) in `market` (None: all markets) and ISO `week`.
+def deep_dive(
+    conn,
+    metric,
+    market: str | None,
+    week: str,
+    dimensions: Sequence[str] | None = None,
+    pairs: Sequence[tuple[str, str]] | None = None,
+    history_weeks: int = 26,
+    trailing: int = 4,
+    horizon_days: int | str | None = AUTO,
+    min_volume: float = 30,
+    alpha: float = 0.05,
+) -> DeepDiveResult:
+    """Trend + anomaly, week-over-week and trailing-mean change, decomposition by each dimension, root cause
+    and insights for `metric` (name or definition) in `market` (None: all markets) and ISO `week`.
 
     The headline compares with the previous week; when that is not significant but the change against the
     trailing `trailing`-week average is (a sustained incident), decomposition, root cause and insights use the
     trailing weeks as the baseline instead (`result.comparison` says which).
     `dimensions` default to the metric's dimensions except market; `pairs` default to carrier × category where
-    both exist. `horizon_days` compares fixed-horizon values (like with like for immature weeks).
+    both exist. `horizon_days` compares fixed-horizon values; the default `auto` does so whenever `week` is still
+    inside the metric's maturity window, so an immature week is never compared with mature ones.
     """
     from gnelib import metrics
 
@@ -65,52 +85,93 @@ def deep_dive(conn, metric, market: str | None, week: str, dimensions: Sequence[
     week = validate_week(week)
     baseline = previous_week(week)
     where = {"market": market} if market else None
-    series = metrics.compute(conn, definition, weeks=(shift_week(week, 1 - history_weeks), week), where=where,
-                             horizon_days=horizon_days)
+    horizon_days = resolve_horizon(conn, definition, week, horizon_days)
+    series = metrics.compute(
+        conn,
+        definition,
+        weeks=(shift_week(week, 1 - history_weeks), week),
+        where=where,
+        horizon_days=horizon_days,
+    )
     _require_weeks(series, [baseline, week], definition.name, market)
     series = weekly_anomalies(series, definition.kind)
     current, before = (series[series["period"] == period].iloc[0] for period in (week, baseline))
     kind = definition.kind
     if kind == "duration":
-        events = metrics.samples(conn, definition, weeks=[baseline, week], where=where, horizon_days=horizon_days)
-        change = median_change_test(*(events.loc[events["period"] == period, "value"] for period in (baseline, week)),
-                                    alpha=alpha)
+        events = metrics.samples(
+            conn, definition, weeks=[baseline, week], where=where, horizon_days=horizon_days
+        )
+        change = median_change_test(
+            *(events.loc[events["period"] == period, "value"] for period in (baseline, week)), alpha=alpha
+        )
         trailing_change = None
     else:
         change = change_test(before, current, kind, alpha)
         history = series[series["period"].isin(trailing_weeks(week, trailing))]
-        trailing_change = change_test(pool_periods(history, kind), current, kind, alpha) if len(history) else None
+        trailing_change = (
+            change_test(pool_periods(history, kind), current, kind, alpha) if len(history) else None
+        )
     comparison, base_periods = "week over week", [baseline]
     if trailing_change is not None and trailing_change.significant and not change.significant:
         comparison, base_periods = f"against the {trailing}-week average", trailing_weeks(week, trailing)
     headline = trailing_change if len(base_periods) > 1 else change
-    result = DeepDiveResult(definition, market, week, baseline, series, change, trailing_change,
-                            comparison=comparison)
+    result = DeepDiveResult(
+        definition, market, week, baseline, series, change, trailing_change, comparison=comparison,
+        horizon_days=horizon_days,
+    )
     if kind != "duration":
         chosen = _dimensions(definition, dimensions)
         weeks = [*base_periods, week]
-        frames = {dimension: metrics.compute(conn, definition, weeks=weeks, by=[dimension], where=where,
-                                             horizon_days=horizon_days) for dimension in chosen}
-        result.decompositions = {dimension: decompose(frame, dimension, base_periods, week, kind)
-                                 for dimension, frame in frames.items() if not frame.empty}
+        frames = {
+            dimension: metrics.compute(
+                conn, definition, weeks=weeks, by=[dimension], where=where, horizon_days=horizon_days
+            )
+            for dimension in chosen
+        }
+        result.decompositions = {
+            dimension: decompose(frame, dimension, base_periods, week, kind)
+            for dimension, frame in frames.items()
+            if not frame.empty
+        }
         for pair in _pairs(chosen, pairs):
-            frames[pair] = metrics.compute(conn, definition, weeks=weeks, by=list(pair), where=where,
-                                           horizon_days=horizon_days)
-        usable = {key: frame for key, frame in frames.items()
-                  if week in set(frame["period"]) and set(base_periods) & set(frame["period"])}
+            frames[pair] = metrics.compute(
+                conn, definition, weeks=weeks, by=list(pair), where=where, horizon_days=horizon_days
+            )
+        usable = {
+            key: frame
+            for key, frame in frames.items()
+            if week in set(frame["period"]) and set(base_periods) & set(frame["period"])
+        }
         if usable:
-            result.root_cause = explain_change(usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha)
-    result.insights = build_insights(definition, headline, market=market, week=week, root_cause=result.root_cause,
-                                     anomaly=result.anomaly, is_mature=result.is_mature, comparison=comparison)
+            result.root_cause = explain_change(
+                usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha
+            )
+    result.insights = build_insights(
+        definition,
+        headline,
+        market=market,
+        week=week,
+        root_cause=result.root_cause,
+        anomaly=result.anomaly,
+        is_mature=result.is_mature,
+        comparison=comparison,
+        horizon_days=horizon_days,
+    )
     return result
 
 
-def scan(conn, week: str, markets: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
-         window: int = 13, alpha: float = 0.05) -> pd.DataFrame:
+def scan(
+    conn,
+    week: str,
+    markets: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+    window: int = 13,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Headline week-over-week change and anomaly for every metric × market, one `compute` per metric.
 
-    Returns one row per metric × market: baseline, current, change with CI and p-value, BH-adjusted p-value over
-    the whole scan (`p_adjusted`, `significant`), the anomaly `score` and `anomaly` flag, `verdict`
+    Returns one row per metric × market: baseline, current, change with CI and p-value, BH-adjusted p-value
+    over the whole scan (`p_adjusted`, `significant`), the anomaly `score` and `anomaly` flag, `verdict`
     (good/bad/neutral), `is_mature`, and `flag` (significant or anomalous), flagged rows first.
     """
     from gnelib import metrics as metric_layer
@@ -118,19 +179,28 @@ def scan(conn, week: str, markets: Sequence[str] | None = None, metrics: Sequenc
     week = validate_week(week)
     baseline = previous_week(week)
     catalog = metric_layer.load_catalog()
-    names = list(metrics) if metrics is not None else [name for name in catalog.names()
-                                                        if "market" in catalog.get(name).dimensions]
+    names = (
+        list(metrics)
+        if metrics is not None
+        else [name for name in catalog.names() if "market" in catalog.get(name).dimensions]
+    )
     where = {"market": list(markets)} if markets else None
     rows = []
     for name in names:
         definition = catalog.get(name)
-        frame = metric_layer.compute(conn, definition, weeks=(shift_week(week, -window), week), by=["market"],
-                                     where=where)
+        horizon = resolve_horizon(conn, definition, week, AUTO)
+        frame = metric_layer.compute(
+            conn, definition, weeks=(shift_week(week, -window), week), by=["market"], where=where,
+            horizon_days=horizon,
+        )
         events = None
         if definition.kind == "duration":
-            events = metric_layer.samples(conn, definition, weeks=[baseline, week], by=["market"], where=where)
+            events = metric_layer.samples(
+                conn, definition, weeks=[baseline, week], by=["market"], where=where, horizon_days=horizon
+            )
         for market, series in frame.groupby("market", sort=True):
-            rows.append(_scan_row(definition, market, series, events, week, baseline, window, alpha))
+            row = _scan_row(definition, market, series, events, week, baseline, window, alpha)
+            rows.append({**row, "horizon_days": horizon})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -139,8 +209,16 @@ def scan(conn, week: str, markets: Sequence[str] | None = None, metrics: Sequenc
     return table.sort_values(["flag", "p_adjusted"], ascending=[False, True], ignore_index=True)
 
 
-def _scan_row(definition, market: str, series: pd.DataFrame, events: pd.DataFrame | None, week: str,
-              baseline: str, window: int, alpha: float) -> dict:
+def _scan_row(
+    definition,
+    market: str,
+    series: pd.DataFrame,
+    events: pd.DataFrame | None,
+    week: str,
+    baseline: str,
+    window: int,
+    alpha: float,
+) -> dict:
     scored = weekly_anomalies(series, definition.kind, window=window)
     row = {"metric": definition.name, "market": market, "week": week}
     current = scored[scored["period"] == week]
@@ -151,14 +229,20 @@ def _scan_row(definition, market: str, series: pd.DataFrame, events: pd.DataFram
         try:
             if events is not None:
                 mine = events[events["market"] == market]
-                change = median_change_test(*(mine.loc[mine["period"] == p, "value"] for p in (baseline, week)),
-                                            alpha=alpha)
+                change = median_change_test(
+                    *(mine.loc[mine["period"] == p, "value"] for p in (baseline, week)), alpha=alpha
+                )
             else:
                 change = change_test(before.iloc[0], current.iloc[0], definition.kind, alpha)
         except AnalysisError:
             change = None
-    values = change.to_dict() if change else dict.fromkeys(
-        ["baseline", "current", "abs_change", "rel_change", "ci_low", "ci_high", "p_value"], nan)
+    values = (
+        change.to_dict()
+        if change
+        else dict.fromkeys(
+            ["baseline", "current", "abs_change", "rel_change", "ci_low", "ci_high", "p_value"], nan
+        )
+    )
     values.pop("alpha", None)
     values.pop("significant", None)
     row.update(values)
@@ -175,8 +259,10 @@ def _require_weeks(series: pd.DataFrame, weeks: list[str], metric: str, market: 
     missing = [week for week in weeks if week not in set(series["period"])]
     if missing:
         scope = f" in market {market}" if market else ""
-        raise AnalysisError(f"Metric {metric!r} has no data{scope} for {', '.join(missing)}; pick a week inside "
-                            f"the warehouse's range (see `gne warehouse info`) or another market.")
+        raise AnalysisError(
+            f"Metric {metric!r} has no data{scope} for {', '.join(missing)}; pick a week inside "
+            f"the warehouse's range (see `gne warehouse info`) or another market."
+        )
 
 
 def _dimensions(definition, dimensions: Sequence[str] | None) -> list[str]:
@@ -185,12 +271,12 @@ def _dimensions(definition, dimensions: Sequence[str] | None) -> list[str]:
         return allowed
     unknown = [dimension for dimension in dimensions if dimension not in definition.dimensions]
     if unknown:
-        raise AnalysisError(f"Metric {definition.name!r} cannot be split by {unknown[0]!r}; choose from "
-                            f"{', '.join(allowed)}.")
+        raise AnalysisError(
+            f"Metric {definition.name!r} cannot be split by {unknown[0]!r}; choose from {', '.join(allowed)}."
+        )
     return list(dimensions)
 
 
 def _pairs(dimensions: list[str], pairs: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
     wanted = DEFAULT_PAIRS if pairs is None else pairs
     return [tuple(pair) for pair in wanted if all(part in dimensions for part in pair)]
-

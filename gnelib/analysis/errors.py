@@ -4,4 +4,4 @@ from gnelib.errors import GneError
 
 
 class AnalysisError(GneError):
-    """A bad input to an analysis function (week, period, dimension, data shape); the message says how to fix it."""
+    """A bad input to an analysis function (week, dimension, data shape); the message says how to fix it."""

@@ -24,7 +24,8 @@ class Insight:
 
     `kind`: `change`, `driver`, `mix_shift` (the change explained by a mix shift), `mix` (a notable mix shift
     beside the headline), `anomaly`, `no_change` or `maturity`. `direction`: `good`, `bad` or
-    `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`. `severity`: `alert`, `warn`, `info`.
+    `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`. `severity`: `alert`, `warn`,
+    `info`.
     """
 
     kind: str
@@ -39,16 +40,28 @@ class Insight:
 
     def to_html(self) -> str:
         """The insight as an HTML fragment; the text and every evidence cell are escaped."""
-        table = self.evidence.to_html(index=False, escape=True, border=0, classes="gne-evidence") \
-            if not self.evidence.empty else ""
-        return (f'<div class="gne-insight gne-{self.severity} gne-{self.direction}">'
-                f"<p>{html.escape(self.text)}</p>{table}</div>")
+        table = (
+            self.evidence.to_html(index=False, escape=True, border=0, classes="gne-evidence")
+            if not self.evidence.empty
+            else ""
+        )
+        return (
+            f'<div class="gne-insight gne-{self.severity} gne-{self.direction}">'
+            f"<p>{html.escape(self.text)}</p>{table}</div>"
+        )
 
     def to_dict(self) -> dict:
         """The insight without its evidence table, for JSON sidecars."""
-        return {"kind": self.kind, "text": self.text, "metric": self.metric, "market": self.market,
-                "direction": self.direction, "confidence": self.confidence, "severity": self.severity,
-                "score": self.score}
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "metric": self.metric,
+            "market": self.market,
+            "direction": self.direction,
+            "confidence": self.confidence,
+            "severity": self.severity,
+            "score": self.score,
+        }
 
 
 def judge(metric_direction: str, movement: str) -> str:
@@ -65,30 +78,41 @@ def confidence_of(p_value: float) -> str:
     return "high" if p_value < 0.001 else "medium" if p_value < 0.05 else "low"
 
 
-def describe_change(metric, change: Change, market: str | None = None, comparison: str = "week over week") -> str:
-    """"Refund rate in ID rose from 2.1% to 3.4% week over week (+1.3 pp, p < 0.001)." """
+def describe_change(
+    metric, change: Change, market: str | None = None, comparison: str = "week over week"
+) -> str:
+    """The headline: `Refund rate in ID rose from 2.1% to 3.4% week over week (+1.3 pp, p < 0.001).`"""
     verb = {"up": "rose", "down": "fell", "flat": "was unchanged"}[change.direction]
     detail = [format_change(change.abs_change, metric.format)]
     if metric.format != "percent":
         detail.append(format_relative(change.rel_change))
     detail.append(format_p_value(change.p_value))
-    moved = (f"{verb} from {format_value(change.baseline, metric.format)} to "
-             f"{format_value(change.current, metric.format)}") if change.direction != "flat" else \
-        f"{verb} at {format_value(change.current, metric.format)}"
+    moved = (
+        (
+            f"{verb} from {format_value(change.baseline, metric.format)} to "
+            f"{format_value(change.current, metric.format)}"
+        )
+        if change.direction != "flat"
+        else f"{verb} at {format_value(change.current, metric.format)}"
+    )
     return f"{_subject(metric, market)} {moved} {comparison} ({', '.join(detail)})."
 
 
 def describe_driver(metric, segment: pd.Series, change: Change) -> str:
-    """"78% of the rise comes from category beauty, where the rate went from 2.0% to 6.1%." """
+    """`78% of the rise comes from category beauty, where the rate went from 2.0% to 6.1%.`"""
     noun = {"up": "rise", "down": "fall", "flat": "change"}[change.direction]
     share = f"{segment['explained_share'] * 100:.0f}%"
     where = segment_label(segment["dimension"], segment["value"])
-    rates = (f"{format_value(segment['baseline_rate'], metric.format)} to "
-             f"{format_value(segment['current_rate'], metric.format)}")
+    rates = (
+        f"{format_value(segment['baseline_rate'], metric.format)} to "
+        f"{format_value(segment['current_rate'], metric.format)}"
+    )
     if segment["effect"] == "mix":
-        detail = (f"mostly because its share of {_volume_noun(metric)} went from "
-                  f"{format_value(segment['baseline_share'], 'percent')} to "
-                  f"{format_value(segment['current_share'], 'percent')} (its rate: {rates})")
+        detail = (
+            f"mostly because its share of {_volume_noun(metric)} went from "
+            f"{format_value(segment['baseline_share'], 'percent')} to "
+            f"{format_value(segment['current_share'], 'percent')} (its rate: {rates})"
+        )
     elif segment["effect"] == "rate":
         detail = f"where the rate went from {rates}"
     else:
@@ -97,53 +121,76 @@ def describe_driver(metric, segment: pd.Series, change: Change) -> str:
 
 
 def describe_mix_effect(metric, root_cause: RootCause, dimension: str, market: str | None = None) -> str:
-    """"Orders moved to channel live (21.6% → 45.0% of the total), where the rate is higher; on its own this
+    """`Orders moved to channel live (21.6% → 45.0% of the total), where the rate is higher; on its own this
     moved late dispatch rate in PH by +1.4 pp." — a mix shift worth knowing even when the total held still."""
     mix = float(root_cause.dimensions.set_index("dimension").loc[dimension, "mix"])
     shift = describe_mix_shift(metric, root_cause, dimension).removeprefix("because ")
     shift = shift.split("; each")[0]
-    return (f"{shift[0].upper()}{shift[1:]}: on its own this moved {_subject(metric, market)[0].lower()}"
-            f"{_subject(metric, market)[1:]} by {format_change(mix, metric.format)}.")
+    return (
+        f"{shift[0].upper()}{shift[1:]}: on its own this moved {_subject(metric, market)[0].lower()}"
+        f"{_subject(metric, market)[1:]} by {format_change(mix, metric.format)}."
+    )
 
 
 def describe_mix_shift(metric, root_cause: RootCause, dimension: str) -> str:
-    """"because orders moved to channel live, where the rate is higher; each channel's own rate was flat" """
+    """The mix-shift clause: `because orders moved to channel live (…), where the rate is higher; …`."""
     rows = root_cause.segments[root_cause.segments["dimension"] == dimension]
     gainer = rows.loc[(rows["current_share"] - rows["baseline_share"]).idxmax()]
     overall = (root_cause.baseline_value + root_cause.current_value) / 2
     level = "higher" if (gainer["baseline_rate"] + gainer["current_rate"]) / 2 > overall else "lower"
     label = dimension.replace("_", " ")
-    return (f"because {_volume_noun(metric)} moved to {segment_label(dimension, gainer['value'])} "
-            f"({format_value(gainer['baseline_share'], 'percent')} → {format_value(gainer['current_share'], 'percent')}"
-            f" of the total), where the rate is {level}; each {label}'s own rate was flat")
+    return (
+        f"because {_volume_noun(metric)} moved to {segment_label(dimension, gainer['value'])} "
+        f"({format_value(gainer['baseline_share'], 'percent')} → "
+        f"{format_value(gainer['current_share'], 'percent')} of the total), where the rate is {level}; "
+        f"each {label}'s own rate was flat"
+    )
 
 
-def describe_no_change(metric, change: Change, market: str | None = None, week: str | None = None,
-                       comparison: str = "the previous week") -> str:
-    """"Refund rate in ID was 2.1% in 2026-W47, in line with the previous week (2.0%; +0.1 pp, p = 0.41)." """
+def describe_no_change(
+    metric,
+    change: Change,
+    market: str | None = None,
+    week: str | None = None,
+    comparison: str = "the previous week",
+) -> str:
+    """`Refund rate in ID was 2.1% in 2026-W47, in line with the previous week (2.0%; +0.1 pp, p = 0.41).`"""
     when = f" in {week}" if week else ""
     verb = "were" if metric.kind in ("count", "sum") and metric.title.endswith("s") else "was"
-    return (f"{_subject(metric, market)} {verb} {format_value(change.current, metric.format)}{when}, in line with "
-            f"{comparison} ({format_value(change.baseline, metric.format)}; "
-            f"{format_change(change.abs_change, metric.format)}, {format_p_value(change.p_value)}).")
+    return (
+        f"{_subject(metric, market)} {verb} {format_value(change.current, metric.format)}{when}, "
+        f"in line with {comparison} ({format_value(change.baseline, metric.format)}; "
+        f"{format_change(change.abs_change, metric.format)}, {format_p_value(change.p_value)})."
+    )
 
 
-def describe_immature(metric, week: str) -> str:
-    """"2026-W47 is not mature yet: refund rate counts events up to 30 days late, so …; treat it as provisional." """
+def describe_immature(metric, week: str, horizon_days: int | None = None) -> str:
+    """The maturity caveat: `2026-W47 is not mature yet: refund rate counts events up to 30 days late, …`"""
     days = getattr(metric, "maturity_days", 0)
     late = f"up to {days} days late" if days else "that arrive late"
+    if horizon_days:
+        plural = "s" if horizon_days != 1 else ""
+        return (
+            f"{week} is not mature yet: {metric.title.lower()} counts events {late}. To compare like with like, "
+            f"every week here counts only events within {horizon_days} day{plural} of the order, so the values are "
+            "lower than the final ones."
+        )
     trend = "is likely to rise" if metric.kind in ("ratio", "count", "sum") else "may still change"
-    return (f"{week} is not mature yet: {metric.title.lower()} counts events {late}, so this week's value "
-            f"{trend} as they arrive; treat it as provisional.")
+    return (
+        f"{week} is not mature yet: {metric.title.lower()} counts events {late}, so this week's value "
+        f"{trend} as they arrive; treat it as provisional."
+    )
 
 
 def describe_anomaly(metric, row: pd.Series, market: str | None = None, window: int = 13) -> str:
-    """"Refund rate in ID was unusually high in 2026-W47: 3.4% against a typical 2.1% (last 13 weeks)." """
+    """`Refund rate in ID was unusually high in 2026-W47: 3.4% against a typical 2.1% over the previous …`"""
     level = "high" if row["robust_z"] > 0 else "low"
-    return (f"{_subject(metric, market)} was unusually {level} in {row['period']}: "
-            f"{format_value(row['value'], metric.format)} against a typical "
-            f"{format_value(row['baseline'], metric.format)} over the previous {window} weeks "
-            f"(robust z = {row['robust_z']:+.1f}).")
+    return (
+        f"{_subject(metric, market)} was unusually {level} in {row['period']}: "
+        f"{format_value(row['value'], metric.format)} against a typical "
+        f"{format_value(row['baseline'], metric.format)} over the previous {window} weeks "
+        f"(robust z = {row['robust_z']:+.1f})."
+    )
 
 
 def segment_label(dimension: str, value: str) -> str:
@@ -152,13 +199,24 @@ def segment_label(dimension: str, value: str) -> str:
     return PAIR_SEPARATOR.join(f"{name.replace('_', ' ')} {item}" for name, item in parts)
 
 
-def build_insights(metric, change: Change, *, market: str | None = None, week: str | None = None,
-                   root_cause: RootCause | None = None, anomaly: pd.Series | None = None, is_mature: bool = True,
-                   comparison: str = "week over week", max_drivers: int = 3) -> list[Insight]:
+def build_insights(
+    metric,
+    change: Change,
+    *,
+    market: str | None = None,
+    week: str | None = None,
+    root_cause: RootCause | None = None,
+    anomaly: pd.Series | None = None,
+    is_mature: bool = True,
+    comparison: str = "week over week",
+    max_drivers: int = 3,
+    horizon_days: int | None = None,
+) -> list[Insight]:
     """The findings for one metric (× market) and week, most important first.
 
-    A significant change gets the headline sentence plus its top driver (or the mix-shift explanation); further
-    significant candidate segments become `driver` insights; a flagged anomaly and an immature week add their own.
+    A significant change gets the headline sentence plus its top driver (or the mix-shift explanation);
+    further significant candidate segments become `driver` insights; a flagged anomaly and an immature week
+    add their own.
     """
     direction = judge(metric.direction, change.direction)
     confidence = confidence_of(change.p_value)
@@ -172,34 +230,94 @@ def build_insights(metric, change: Change, *, market: str | None = None, week: s
         elif not drivers.empty:
             text = f"{text} {describe_driver(metric, drivers.iloc[0], change)}"
         severity = _severity(metric, change, direction)
-        insights.append(Insight("mix_shift" if shift else "change", text, metric.name, direction, confidence,
-                                severity, _score(severity, change.p_value), market, _change_table(change, drivers)))
+        insights.append(
+            Insight(
+                "mix_shift" if shift else "change",
+                text,
+                metric.name,
+                direction,
+                confidence,
+                severity,
+                _score(severity, change.p_value),
+                market,
+                _change_table(change, drivers),
+            )
+        )
         for _, segment in drivers.iloc[1:].iterrows() if not shift else ():
-            insights.append(Insight("driver", describe_driver(metric, segment, change), metric.name, direction,
-                                    confidence_of(segment["p_adjusted"]), "info",
-                                    _score("info", segment["p_adjusted"]), market, segment.to_frame().T))
+            insights.append(
+                Insight(
+                    "driver",
+                    describe_driver(metric, segment, change),
+                    metric.name,
+                    direction,
+                    confidence_of(segment["p_adjusted"]),
+                    "info",
+                    _score("info", segment["p_adjusted"]),
+                    market,
+                    segment.to_frame().T,
+                )
+            )
     else:
-        insights.append(Insight("no_change", describe_no_change(metric, change, market, week), metric.name,
-                                "neutral", confidence, "info", _score("info", 1.0) - 0.5, market,
-                                _change_table(change, pd.DataFrame())))
+        insights.append(
+            Insight(
+                "no_change",
+                describe_no_change(metric, change, market, week),
+                metric.name,
+                "neutral",
+                confidence,
+                "info",
+                _score("info", 1.0) - 0.5,
+                market,
+                _change_table(change, pd.DataFrame()),
+            )
+        )
     shift = _notable_mix(root_cause, exclude=insights[0].kind == "mix_shift")
     if shift:
         mix = float(root_cause.dimensions.set_index("dimension").loc[shift, "mix"])
         verdict = judge(metric.direction, "up" if mix > 0 else "down")
-        insights.append(Insight("mix", describe_mix_effect(metric, root_cause, shift, market), metric.name, verdict,
-                                "medium", "info", _score("info", 0.01), market,
-                                root_cause.segments[root_cause.segments["dimension"] == shift].reset_index(drop=True)))
+        insights.append(
+            Insight(
+                "mix",
+                describe_mix_effect(metric, root_cause, shift, market),
+                metric.name,
+                verdict,
+                "medium",
+                "info",
+                _score("info", 0.01),
+                market,
+                root_cause.segments[root_cause.segments["dimension"] == shift].reset_index(drop=True),
+            )
+        )
     if anomaly is not None and bool(anomaly.get("flag", False)):
         movement = "up" if anomaly["robust_z"] > 0 else "down"
         verdict = judge(metric.direction, movement)
         severity = "warn" if verdict == "bad" else "info"
-        insights.append(Insight("anomaly", describe_anomaly(metric, anomaly, market), metric.name, verdict,
-                                confidence_of(anomaly.get("p_value", math.nan)), severity,
-                                _score(severity, anomaly.get("p_value", math.nan)), market,
-                                anomaly.to_frame().T))
-    if not is_mature and week:
-        insights.append(Insight("maturity", describe_immature(metric, week), metric.name, "neutral", "high", "info",
-                                SEVERITY_RANK["alert"] + 1.0, market))
+        insights.append(
+            Insight(
+                "anomaly",
+                describe_anomaly(metric, anomaly, market),
+                metric.name,
+                verdict,
+                confidence_of(anomaly.get("p_value", math.nan)),
+                severity,
+                _score(severity, anomaly.get("p_value", math.nan)),
+                market,
+                anomaly.to_frame().T,
+            )
+        )
+    if (not is_mature or horizon_days) and week:
+        insights.append(
+            Insight(
+                "maturity",
+                describe_immature(metric, week, horizon_days),
+                metric.name,
+                "neutral",
+                "high",
+                "info",
+                SEVERITY_RANK["alert"] + 1.0,
+                market,
+            )
+        )
     return sorted(insights, key=lambda insight: insight.score, reverse=True)
 
 
@@ -209,8 +327,14 @@ def _subject(metric, market: str | None) -> str:
 
 def _volume_noun(metric) -> str:
     text = f"{getattr(metric, 'denominator', '') or ''} {getattr(metric, 'source', '') or ''}".lower()
-    for marker, noun in (("gmv", "GMV"), ("order", "orders"), ("listing", "listings"), ("after_sales", "requests"),
-                         ("enforcement", "actions"), ("seller", "sellers")):
+    for marker, noun in (
+        ("gmv", "GMV"),
+        ("order", "orders"),
+        ("listing", "listings"),
+        ("after_sales", "requests"),
+        ("enforcement", "actions"),
+        ("seller", "sellers"),
+    ):
         if marker in text:
             return noun
     return "volume"
@@ -226,10 +350,12 @@ def _drivers(root_cause: RootCause | None, limit: int) -> pd.DataFrame:
     return drivers[drivers["dimension"] == drivers["dimension"].iloc[0]].head(limit)
 
 
-def _notable_mix(root_cause: RootCause | None, exclude: bool, relative: float = 0.1,
-                 share_alpha: float = 0.001) -> str | None:
-    """A dimension whose mix effect alone is ≥ `relative` of the baseline value, carried by a segment whose share
-    moved significantly (p < `share_alpha`); None when there is none or the headline already tells it."""
+def _notable_mix(
+    root_cause: RootCause | None, exclude: bool, relative: float = 0.1, share_alpha: float = 0.001
+) -> str | None:
+    """A dimension whose mix effect alone is ≥ `relative` of the baseline value, carried by a segment whose
+    share moved significantly (p < `share_alpha`); None when there is none or the headline already tells
+    it."""
     if exclude or root_cause is None or root_cause.dimensions.empty or not root_cause.baseline_value:
         return None
     for _, row in root_cause.dimensions.iterrows():
@@ -243,11 +369,15 @@ def _notable_mix(root_cause: RootCause | None, exclude: bool, relative: float = 
 
 
 def _severity(metric, change: Change, direction: str) -> str:
-    """`info` unless the move is bad; then `alert` past the metric's alert threshold or at ±20%, else `warn`."""
+    """`info` unless the move is bad; then `alert` past the alert threshold or at ±20%, else `warn`."""
     if direction != "bad":
         return "info"
     alert = getattr(getattr(metric, "thresholds", None), "alert", None)
-    return "alert" if _breaches(metric.direction, change.current, alert) or abs(change.rel_change) >= 0.2 else "warn"
+    return (
+        "alert"
+        if _breaches(metric.direction, change.current, alert) or abs(change.rel_change) >= 0.2
+        else "warn"
+    )
 
 
 def _breaches(metric_direction: str, value: float, threshold: float | None) -> bool:
@@ -257,7 +387,9 @@ def _breaches(metric_direction: str, value: float, threshold: float | None) -> b
 
 
 def _score(severity: str, p_value: float) -> float:
-    strength = 0.0 if p_value is None or math.isnan(p_value) else min(-math.log10(max(p_value, 1e-300)), 10) / 10
+    strength = (
+        0.0 if p_value is None or math.isnan(p_value) else min(-math.log10(max(p_value, 1e-300)), 10) / 10
+    )
     return SEVERITY_RANK[severity] + strength
 
 
@@ -265,6 +397,15 @@ def _change_table(change: Change, drivers: pd.DataFrame) -> pd.DataFrame:
     headline = pd.DataFrame([change.to_dict()])
     if drivers.empty:
         return headline
-    columns = ["dimension", "value", "explained_share", "effect", "baseline_rate", "current_rate",
-               "baseline_volume", "current_volume", "p_adjusted"]
+    columns = [
+        "dimension",
+        "value",
+        "explained_share",
+        "effect",
+        "baseline_rate",
+        "current_rate",
+        "baseline_volume",
+        "current_volume",
+        "p_adjusted",
+    ]
     return drivers[columns].reset_index(drop=True)

@@ -1,4 +1,4 @@
-"""ISO weeks as the reports use them: `"2026-W47"` strings, Monday-start, per ISO 8601 (Python's `date.isocalendar`)."""
+"""ISO weeks as the reports use them: `"2026-W47"` strings, Monday start (ISO 8601, `date.isocalendar`)."""
 
 import datetime as dt
 import re
@@ -20,7 +20,9 @@ def parse_week(week: str) -> tuple[int, int]:
     year, number = int(match.group(1)), int(match.group(2))
     last = weeks_in_year(year)
     if not 1 <= number <= last:
-        raise AnalysisError(f"Week {week!r} does not exist: {year} has weeks W01 to W{last:02d}; {WEEK_FORMAT_HELP}.")
+        raise AnalysisError(
+            f"Week {week!r} does not exist: {year} has weeks W01 to W{last:02d}; {WEEK_FORMAT_HELP}."
+        )
     return year, number
 
 
@@ -80,7 +82,9 @@ def weeks_between(first: str, last: str) -> list[str]:
     """Every week from `first` to `last`, inclusive, oldest first."""
     start, stop = week_start(first), week_start(last)
     if stop < start:
-        raise AnalysisError(f"Week range {first}..{last} is empty: the first week must not come after the last.")
+        raise AnalysisError(
+            f"Week range {first}..{last} is empty: the first week must not come after the last."
+        )
     return [week_of(start + pd.Timedelta(weeks=i)) for i in range((stop - start).days // 7 + 1)]
 
 

@@ -1,9 +1,9 @@
 """Why did the metric change? Rank explanatory segments across dimensions (Adtributor with mix/rate labels).
 
 Sources: Bhagwan et al., "Adtributor: Revenue Debugging in Advertising Systems", NSDI 2014 (explanatory power,
-Jensen–Shannon surprise in log2, the derived-measure EP for ratios, normalised); the greedy candidate search as in
-riskloc's `algorithms/adtributor.py` (MIT, 2024) with the paper's thresholds T_EEP = 0.1, T_EP = 0.67 as defaults;
-Shapley mix/rate split from `gnelib.analysis.decomposition` (DOMAIN.md §2.1 b/c).
+Jensen–Shannon surprise in log2, the derived-measure EP for ratios, normalised); the greedy candidate search
+as in riskloc's `algorithms/adtributor.py` (MIT, 2024) with the paper's thresholds T_EEP = 0.1, T_EP = 0.67 as
+defaults; Shapley mix/rate split from `gnelib.analysis.decomposition` (DOMAIN.md §2.1 b/c).
 """
 
 from collections.abc import Mapping, Sequence
@@ -35,17 +35,21 @@ class RootCause:
         return self.current_value - self.baseline_value
 
     def top(self, n: int = 5) -> pd.DataFrame:
-        """The `n` best explanations: candidate segments first (ranked), then the largest other contributors."""
+        """The `n` best explanations: ranked candidate segments, then the largest other contributors."""
         return self.segments.head(n)
 
     def mix_shift_dimension(self) -> str | None:
-        """The dimension whose share movements explain the change while every segment's own rate stayed flat."""
+        """The dimension whose share movements explain the change while each segment's rate stayed flat."""
         shifts = self.dimensions[self.dimensions["pure_mix_shift"]]
-        return None if shifts.empty else str(shifts.sort_values("surprise", ascending=False)["dimension"].iloc[0])
+        return (
+            None
+            if shifts.empty
+            else str(shifts.sort_values("surprise", ascending=False)["dimension"].iloc[0])
+        )
 
 
 def js_surprise(prior: np.ndarray, posterior: np.ndarray) -> np.ndarray:
-    """Per-element Jensen–Shannon term ½[p·log2(2p/(p+q)) + q·log2(2q/(p+q))]; a term is 0 where its share is 0."""
+    """Per-element Jensen–Shannon term ½[p·log2(2p/(p+q)) + q·log2(2q/(p+q))]; 0·log(·) counts as 0."""
     p, q = np.asarray(prior, dtype=float), np.asarray(posterior, dtype=float)
     middle = (p + q) / 2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -61,9 +65,10 @@ def explanatory_power(forecast: np.ndarray, actual: np.ndarray) -> np.ndarray:
     return (actual - forecast) / total if total else np.full(forecast.shape, np.nan)
 
 
-def derived_explanatory_power(forecast_num: np.ndarray, actual_num: np.ndarray, forecast_den: np.ndarray,
-                              actual_den: np.ndarray) -> np.ndarray:
-    """Adtributor EP of a ratio m1/m2 (the change of the ratio if only element j moved), normalised to sum to 1."""
+def derived_explanatory_power(
+    forecast_num: np.ndarray, actual_num: np.ndarray, forecast_den: np.ndarray, actual_den: np.ndarray
+) -> np.ndarray:
+    """Adtributor EP of a ratio m1/m2 (its change if only element j moved), normalised to sum to 1."""
     f1, a1 = np.asarray(forecast_num, dtype=float), np.asarray(actual_num, dtype=float)
     f2, a2 = np.asarray(forecast_den, dtype=float), np.asarray(actual_den, dtype=float)
     total1, total2 = f1.sum(), f2.sum()
@@ -85,28 +90,43 @@ def adtributor_candidates(table: pd.DataFrame, teep: float = 0.1, tep: float = 0
     return []
 
 
-def explain_change(frames: Mapping[str | tuple[str, ...], pd.DataFrame], baseline_periods: str | Sequence[str],
-                   current_period: str, kind: str = "ratio", min_volume: float = 30, teep: float = 0.1,
-                   tep: float = 0.67, max_set_size: int = 3, alpha: float = 0.05) -> RootCause:
+def explain_change(
+    frames: Mapping[str | tuple[str, ...], pd.DataFrame],
+    baseline_periods: str | Sequence[str],
+    current_period: str,
+    kind: str = "ratio",
+    min_volume: float = 30,
+    teep: float = 0.1,
+    tep: float = 0.67,
+    max_set_size: int = 3,
+    alpha: float = 0.05,
+) -> RootCause:
     """Rank the segments that explain a metric's change between periods, across several dimensions.
 
-    `frames` maps a dimension (or a tuple: a pair such as ("carrier", "category")) to a metric frame computed with
+    `frames` maps a dimension (or a tuple: a pair such as ("carrier", "category")) to a metric frame computed
+    with
     `by=` that dimension over the baseline and current periods. Pairs are reported when no single dimension
-    explains the change with at most `max_set_size` elements, or one pair cell alone explains it (then the pair,
-    the more specific finding, ranks first). Segments below `min_volume` (denominator for ratios, count for
-    counts) in both periods are not ranked. Significant (BH) candidate segments rank before the others, then by
-    their set's surprise, so small noisy segments cannot crowd out a real cause.
-    Per segment: `explained_share` (its Shapley share of ΔR), `ep` (Adtributor, normalised), `surprise` (JS,
-    log2), `mix`/`rate` and the `effect` label (`mix`, `rate`; `additive` for counts), baseline and current
-    rate and volume, and a BH-adjusted p-value for the labelled effect (rate test or share test).
+    explains the change with at most `max_set_size` elements, or one pair cell alone explains it (then the
+    pair, the more specific finding, ranks first). Segments below `min_volume` (denominator for ratios, count
+    for counts) in both periods are not ranked. P-values are BH-adjusted within each dimension (a hierarchical
+    family: dimension, then its elements). Significant candidate segments rank before the others, then by
+    their dimension's total surprise (the "which dimension" signal; a set's own summed surprise favours large
+    noisy sets of rare events), so small noisy segments cannot crowd out a real cause. Per segment:
+    `explained_share` (its Shapley share of ΔR), `ep` (Adtributor, normalised), `surprise` (JS, log2),
+    `mix`/`rate` and the `effect` label (`mix`, `rate`; `additive` for counts), baseline and current rate and
+    volume, and a BH-adjusted p-value for the labelled effect (rate test or share test).
     """
     if kind not in ("ratio", "count", "sum"):
-        raise AnalysisError(f"Root cause needs a ratio, count or sum metric, not {kind!r} (medians do not add up).")
+        raise AnalysisError(
+            f"Root cause needs a ratio, count or sum metric, not {kind!r} (medians do not add up)."
+        )
     if not frames:
         raise AnalysisError("Root cause needs at least one dimension frame, e.g. {'category': frame}.")
     periods = [baseline_periods] if isinstance(baseline_periods, str) else list(baseline_periods)
-    tables = {_name(key): _dimension_table(frame, _keys(key), periods, current_period, kind, alpha)
-              for key, frame in frames.items()}
+    tables = {
+        _name(key): _dimension_table(frame, _keys(key), periods, current_period, kind, alpha)
+        for key, frame in frames.items()
+    }
     summaries = {name: _candidates(table, min_volume, teep, tep) for name, table in tables.items()}
     set_sizes = {name: int(summary["candidate"].sum()) for name, summary in summaries.items()}
     singles = [name for name in tables if PAIR_SEPARATOR not in name]
@@ -118,27 +138,39 @@ def explain_change(frames: Mapping[str | tuple[str, ...], pd.DataFrame], baselin
         summaries[name]["priority"] = 0 if one_cell_pair else 1
     segments = pd.concat([summaries[name] for name in used], ignore_index=True)
     segments = segments[segments["eligible"]].drop(columns="eligible")
-    segments["p_adjusted"], segments["significant"] = benjamini_hochberg(segments["p_value"].to_numpy(), alpha)
+    segments["p_adjusted"], segments["significant"] = np.nan, False
+    for _, rows in segments.groupby("dimension", sort=False):
+        adjusted, rejected = benjamini_hochberg(rows["p_value"].to_numpy(), alpha)
+        segments.loc[rows.index, "p_adjusted"], segments.loc[rows.index, "significant"] = adjusted, rejected
     segments = _rank(segments)
     first = next(iter(tables.values()))
-    return RootCause(segments, _dimension_summary(segments, tables, used, alpha),
-                     first.attrs["baseline_value"], first.attrs["current_value"])
+    return RootCause(
+        segments,
+        _dimension_summary(segments, tables, used, alpha),
+        first.attrs["baseline_value"],
+        first.attrs["current_value"],
+    )
 
 
-def cube_frames(cube: pd.DataFrame, dimensions: Sequence[str],
-                pairs: Sequence[tuple[str, str]] = ()) -> dict[str | tuple[str, ...], pd.DataFrame]:
+def cube_frames(
+    cube: pd.DataFrame, dimensions: Sequence[str], pairs: Sequence[tuple[str, str]] = ()
+) -> dict[str | tuple[str, ...], pd.DataFrame]:
     """Per-dimension frames for `explain_change` summed from one cube frame (computed with all `dimensions`).
 
     Sums are exact for numerators and denominators; `units` and the squared sums are exact only when each unit
-    falls in a single cell (order-level metrics) and approximate otherwise — compute per dimension when it matters.
+    falls in a single cell (order-level metrics) and approximate otherwise — compute per dimension when it
+    matters.
     """
     present = [column for column in (*STAT_COLUMNS, "value") if column in cube]
-    return {key: cube.groupby(["period", *_keys(key)], as_index=False, observed=True)[present].sum()
-            for key in (*dimensions, *pairs)}
+    return {
+        key: cube.groupby(["period", *_keys(key)], as_index=False, observed=True)[present].sum()
+        for key in (*dimensions, *pairs)
+    }
 
 
-def _dimension_table(frame: pd.DataFrame, keys: list[str], periods: list[str], current_period: str, kind: str,
-                     alpha: float) -> pd.DataFrame:
+def _dimension_table(
+    frame: pd.DataFrame, keys: list[str], periods: list[str], current_period: str, kind: str, alpha: float
+) -> pd.DataFrame:
     missing = [column for column in (*keys, "period", "numerator") if column not in frame]
     if missing:
         raise AnalysisError(f"A root-cause frame lacks column {missing[0]!r}; compute it with by={keys}.")
@@ -146,27 +178,44 @@ def _dimension_table(frame: pd.DataFrame, keys: list[str], periods: list[str], c
     before = frame[frame["period"].isin(periods)].groupby(keys, observed=True)[columns].sum()
     after = frame[frame["period"] == current_period].groupby(keys, observed=True)[columns].sum()
     if before.empty or after.empty:
-        raise AnalysisError(f"No rows for {'baseline ' + str(periods) if before.empty else current_period} in the "
-                            f"frame for {keys}; compute it over both periods.")
+        raise AnalysisError(
+            f"No rows for {'baseline ' + str(periods) if before.empty else current_period} in the "
+            f"frame for {keys}; compute it over both periods."
+        )
     before, after = before.align(after, join="outer", fill_value=0.0)
     per_period = before / len(periods)
     if kind == "ratio":
         decomposed = decompose_ratio(per_period.reset_index(), after.reset_index(), keys)
         table = decomposed.set_index(keys).join(before.add_prefix("pooled_")).join(after.add_prefix("stat_"))
-        table["ep"] = derived_explanatory_power(table["baseline_numerator"], table["current_numerator"],
-                                                table["baseline_denominator"], table["current_denominator"])
-        table["surprise"] = (_surprise(table["baseline_numerator"], table["current_numerator"])
-                             + _surprise(table["baseline_denominator"], table["current_denominator"]))
-        table["baseline_volume"], table["current_volume"] = table["baseline_denominator"], table["current_denominator"]
+        table["ep"] = derived_explanatory_power(
+            table["baseline_numerator"],
+            table["current_numerator"],
+            table["baseline_denominator"],
+            table["current_denominator"],
+        )
+        table["surprise"] = _surprise(table["baseline_numerator"], table["current_numerator"]) + _surprise(
+            table["baseline_denominator"], table["current_denominator"]
+        )
+        table["baseline_volume"], table["current_volume"] = (
+            table["baseline_denominator"],
+            table["current_denominator"],
+        )
         table["effect"] = np.where(table["mix"].abs() > table["rate"].abs(), "mix", "rate")
     else:
         decomposed = decompose_additive(per_period.reset_index(), after.reset_index(), keys)
         table = decomposed.set_index(keys).join(before.add_prefix("pooled_")).join(after.add_prefix("stat_"))
         table["ep"] = explanatory_power(table["baseline_numerator"], table["current_numerator"])
         table["surprise"] = _surprise(table["baseline_numerator"], table["current_numerator"])
-        table["baseline_volume"], table["current_volume"] = table["baseline_numerator"], table["current_numerator"]
+        table["baseline_volume"], table["current_volume"] = (
+            table["baseline_numerator"],
+            table["current_numerator"],
+        )
         table["mix"], table["rate"], table["effect"] = np.nan, np.nan, "additive"
-    table = _segment_tests(table, kind, len(periods), alpha).reset_index().rename(columns={"share_of_change": "explained_share"})
+    table = (
+        _segment_tests(table, kind, len(periods), alpha)
+        .reset_index()
+        .rename(columns={"share_of_change": "explained_share"})
+    )
     table.insert(0, "dimension", PAIR_SEPARATOR.join(keys))
     table.insert(1, "value", table[keys].astype(str).agg(PAIR_SEPARATOR.join, axis=1))
     table = table.drop(columns=keys)
@@ -180,8 +229,9 @@ def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int, alpha: float)
     current = table.filter(like="stat_").rename(columns=lambda column: column.removeprefix("stat_"))
     if kind != "ratio":
         scale = {"numerator": n_periods, "units": n_periods, "sum_x2": n_periods**2}
-        pooled = pooled.assign(**{column: pooled[column] / factor for column, factor in scale.items()
-                                  if column in pooled})
+        pooled = pooled.assign(
+            **{column: pooled[column] / factor for column, factor in scale.items() if column in pooled}
+        )
     rate_p, share_p = [], []
     if kind == "ratio":
         total0, total1 = table["pooled_denominator"].sum(), table["stat_denominator"].sum()
@@ -190,14 +240,19 @@ def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int, alpha: float)
         if kind == "ratio":
             has_volume = before["denominator"] > 0 and after["denominator"] > 0
             rate_p.append(change_test(before, after, kind, alpha).p_value if has_volume else np.nan)
-            share_p.append(two_proportion_test(before["denominator"], total0, after["denominator"], total1,
-                                               alpha).p_value)
+            share_p.append(
+                two_proportion_test(
+                    before["denominator"], total0, after["denominator"], total1, alpha
+                ).p_value
+            )
         else:
             rate_p.append(change_test(before, after, kind, alpha).p_value)
             share_p.append(np.nan)
     table["rate_p_value"], table["share_p_value"] = rate_p, share_p
     table["p_value"] = np.where(table["effect"] == "mix", table["share_p_value"], table["rate_p_value"])
-    return table.drop(columns=[*pooled.columns.map("pooled_{}".format), *current.columns.map("stat_{}".format)])
+    return table.drop(
+        columns=[*pooled.columns.map("pooled_{}".format), *current.columns.map("stat_{}".format)]
+    )
 
 
 def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float) -> pd.DataFrame:
@@ -205,6 +260,7 @@ def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float)
     table["eligible"] = np.maximum(table["baseline_volume"], table["current_volume"]) >= min_volume
     chosen = adtributor_candidates(table[table["eligible"]], teep, tep)
     table["candidate"] = table.index.isin(chosen)
+    table["dimension_surprise"] = table["surprise"].sum()
     table["set_surprise"] = table.loc[chosen, "surprise"].sum() if chosen else np.nan
     table["set_explains"] = table.loc[chosen, "ep"].sum() if chosen else np.nan
     table["priority"] = 1
@@ -212,8 +268,9 @@ def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float)
 
 
 def _rank(segments: pd.DataFrame) -> pd.DataFrame:
-    candidates = segments[segments["candidate"]].sort_values(["significant", "priority", "set_surprise", "ep"],
-                                                             ascending=[False, True, False, False])
+    candidates = segments[segments["candidate"]].sort_values(
+        ["significant", "priority", "dimension_surprise", "ep"], ascending=[False, True, False, False]
+    )
     others = segments[~segments["candidate"]]
     others = others.reindex(others["explained_share"].abs().sort_values(ascending=False).index)
     ranked = pd.concat([candidates, others], ignore_index=True)
@@ -221,8 +278,9 @@ def _rank(segments: pd.DataFrame) -> pd.DataFrame:
     return ranked.reindex(columns=_SEGMENT_COLUMNS)
 
 
-def _dimension_summary(segments: pd.DataFrame, tables: dict[str, pd.DataFrame], used: Mapping,
-                       alpha: float) -> pd.DataFrame:
+def _dimension_summary(
+    segments: pd.DataFrame, tables: dict[str, pd.DataFrame], used: Mapping, alpha: float
+) -> pd.DataFrame:
     rows = []
     for name in used:
         table = tables[name]
@@ -232,16 +290,19 @@ def _dimension_summary(segments: pd.DataFrame, tables: dict[str, pd.DataFrame], 
         rate_moved = rate_significant & (table["rate"].abs() >= FLAT_RATE_SHARE * abs(delta)).to_numpy()
         chosen = segments[(segments["dimension"] == name) & segments["candidate"]]
         effect = "additive" if np.isnan(mix) else "mix" if abs(mix) > abs(rate) else "rate"
-        rows.append({
-            "dimension": name,
-            "surprise": float(table["surprise"].sum()),
-            "candidates": list(chosen["value"]),
-            "candidates_explain": float(chosen["ep"].sum()) if len(chosen) else np.nan,
-            "mix": mix, "rate": rate,
-            "mix_share": mix / delta if delta else np.nan,
-            "effect": effect,
-            "pure_mix_shift": bool(effect == "mix" and not rate_moved.any()),
-        })
+        rows.append(
+            {
+                "dimension": name,
+                "surprise": float(table["surprise"].sum()),
+                "candidates": list(chosen["value"]),
+                "candidates_explain": float(chosen["ep"].sum()) if len(chosen) else np.nan,
+                "mix": mix,
+                "rate": rate,
+                "mix_share": mix / delta if delta else np.nan,
+                "effect": effect,
+                "pure_mix_shift": bool(effect == "mix" and not rate_moved.any()),
+            }
+        )
     summary = pd.DataFrame(rows)
     return summary.sort_values("surprise", ascending=False, ignore_index=True)
 
@@ -260,8 +321,29 @@ def _name(key: str | tuple[str, ...]) -> str:
 
 
 _SEGMENT_COLUMNS = [
-    "rank", "dimension", "value", "explained_share", "ep", "surprise", "effect", "mix", "rate", "total",
-    "baseline_rate", "current_rate", "baseline_volume", "current_volume", "baseline_share", "current_share",
-    "p_value", "p_adjusted", "significant", "rate_p_value", "share_p_value", "candidate", "set_surprise",
+    "rank",
+    "dimension",
+    "value",
+    "explained_share",
+    "ep",
+    "surprise",
+    "effect",
+    "mix",
+    "rate",
+    "total",
+    "baseline_rate",
+    "current_rate",
+    "baseline_volume",
+    "current_volume",
+    "baseline_share",
+    "current_share",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "rate_p_value",
+    "share_p_value",
+    "candidate",
+    "dimension_surprise",
+    "set_surprise",
     "set_explains",
 ]

@@ -1,8 +1,8 @@
 """Is a change real? Tests for the metric kinds in the catalog, on the metric frame's sufficient statistics.
 
-Sources: two-proportion z test and Wald interval (e.g. Agresti, *Categorical Data Analysis*, 3rd ed., §1.4, §2.2;
-statsmodels 0.15 `proportions_ztest`, `confint_proportions_2indep(method="wald")`); delta method for a ratio of
-sums clustered at the unit of analysis (Deng, Knoblich & Lu, KDD 2018); Mann–Whitney U (scipy 1.17
+Sources: two-proportion z test and Wald interval (e.g. Agresti, *Categorical Data Analysis*, 3rd ed., §1.4,
+§2.2; statsmodels 0.15 `proportions_ztest`, `confint_proportions_2indep(method="wald")`); delta method for a
+ratio of sums clustered at the unit of analysis (Deng, Knoblich & Lu, KDD 2018); Mann–Whitney U (scipy 1.17
 `mannwhitneyu`); Benjamini & Hochberg (1995), "Controlling the false discovery rate".
 """
 
@@ -21,7 +21,7 @@ KINDS = ("ratio", "count", "sum", "duration")
 
 @dataclass(frozen=True)
 class Change:
-    """A metric moving from `baseline` to `current`, with a confidence interval for `abs_change` and a p-value."""
+    """A metric moving from `baseline` to `current`, with a CI for `abs_change` and a p-value."""
 
     baseline: float
     current: float
@@ -55,8 +55,9 @@ def two_proportion_test(x0: float, n0: float, x1: float, n1: float, alpha: float
     return _z_change(p0, p1, se_test, se_ci, alpha, "two-proportion z test (pooled), Wald CI")
 
 
-def ratio_variance(units: float, numerator: float, denominator: float, sum_x2: float, sum_y2: float,
-                   sum_xy: float) -> float:
+def ratio_variance(
+    units: float, numerator: float, denominator: float, sum_x2: float, sum_y2: float, sum_xy: float
+) -> float:
     """Delta-method Var(R) of R = Σx/Σy over `units` clustered units: Σ(x_j − R·y_j)² / ((K−1)·K·ȳ²).
 
     Identical to (s²_x − 2R·s_xy + R²·s²_y)/(K·ȳ²) with sample (co)variances, written so it stays stable.
@@ -71,7 +72,7 @@ def ratio_variance(units: float, numerator: float, denominator: float, sum_x2: f
 
 
 def count_variance(numerator: float, sum_x2: float) -> float:
-    """Var of a count or sum over units, Σx_j² (compound Poisson, clustered by unit); Poisson `numerator` if absent."""
+    """Var of a count or sum, Σx_j² over units (compound Poisson, clustered); `numerator` if absent."""
     return float(sum_x2) if pd.notna(sum_x2) else float(numerator)
 
 
@@ -90,34 +91,59 @@ def count_change_test(baseline: Mapping, current: Mapping, alpha: float = 0.05) 
     return _z_change(c0, c1, se, se, alpha, "z test on counts, variance Σx² clustered by unit")
 
 
-def median_change_test(baseline_values: Sequence[float], current_values: Sequence[float], alpha: float = 0.05,
-                       n_boot: int = 1000, seed: int = 0) -> Change:
-    """Median change of durations: Mann–Whitney U p-value (two-sided), percentile bootstrap CI of the difference."""
+def median_change_test(
+    baseline_values: Sequence[float],
+    current_values: Sequence[float],
+    alpha: float = 0.05,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Change:
+    """Median change of durations: Mann–Whitney U p-value (two-sided), bootstrap CI of the difference."""
     before = np.asarray(baseline_values, dtype=float)
     after = np.asarray(current_values, dtype=float)
     before, after = before[~np.isnan(before)], after[~np.isnan(after)]
     if before.size == 0 or after.size == 0:
-        raise AnalysisError("A median comparison needs at least one value in each period; one period is empty.")
+        raise AnalysisError(
+            "A median comparison needs at least one value in each period; one period is empty."
+        )
     m0, m1 = float(np.median(before)), float(np.median(after))
     p_value = float(stats.mannwhitneyu(after, before, alternative="two-sided").pvalue)
     rng = np.random.default_rng(seed)
     differences = _bootstrap_medians(after, n_boot, rng) - _bootstrap_medians(before, n_boot, rng)
     low, high = np.quantile(differences, [alpha / 2, 1 - alpha / 2])
-    return Change(m0, m1, m1 - m0, _relative(m0, m1), float(low), float(high), p_value,
-                  "Mann–Whitney U test, bootstrap CI of the median difference", p_value < alpha, alpha)
+    return Change(
+        m0,
+        m1,
+        m1 - m0,
+        _relative(m0, m1),
+        float(low),
+        float(high),
+        p_value,
+        "Mann–Whitney U test, bootstrap CI of the median difference",
+        p_value < alpha,
+        alpha,
+    )
 
 
 def is_binary_ratio(row: Mapping) -> bool:
     """True when every unit has denominator 1 and numerator 0 or 1 (an order-level proportion)."""
     tolerance = 1e-9 * max(1.0, float(row["denominator"]))
-    return (abs(row["units"] - row["denominator"]) <= tolerance and abs(row["sum_y2"] - row["denominator"]) <= tolerance
-            and abs(row["sum_x2"] - row["numerator"]) <= tolerance
-            and abs(row["sum_xy"] - row["numerator"]) <= tolerance)
+    return (
+        abs(row["units"] - row["denominator"]) <= tolerance
+        and abs(row["sum_y2"] - row["denominator"]) <= tolerance
+        and abs(row["sum_x2"] - row["numerator"]) <= tolerance
+        and abs(row["sum_xy"] - row["numerator"]) <= tolerance
+    )
 
 
-def change_test(baseline: Mapping, current: Mapping, kind: str, alpha: float = 0.05,
-                baseline_samples: Sequence[float] | None = None,
-                current_samples: Sequence[float] | None = None) -> Change:
+def change_test(
+    baseline: Mapping,
+    current: Mapping,
+    kind: str,
+    alpha: float = 0.05,
+    baseline_samples: Sequence[float] | None = None,
+    current_samples: Sequence[float] | None = None,
+) -> Change:
     """The right test for a metric kind, on two metric-frame rows (or pooled rows from `pool_periods`).
 
     ratio: two-proportion z when every unit is one 0/1 order, else the delta method; count/sum: z on Σx²;
@@ -126,8 +152,13 @@ def change_test(baseline: Mapping, current: Mapping, kind: str, alpha: float = 0
     _check_kind(kind)
     if kind == "ratio":
         if is_binary_ratio(baseline) and is_binary_ratio(current):
-            return two_proportion_test(baseline["numerator"], baseline["denominator"], current["numerator"],
-                                       current["denominator"], alpha)
+            return two_proportion_test(
+                baseline["numerator"],
+                baseline["denominator"],
+                current["numerator"],
+                current["denominator"],
+                alpha,
+            )
         return ratio_change_test(baseline, current, alpha)
     if kind in ("count", "sum"):
         return count_change_test(baseline, current, alpha)
@@ -135,8 +166,9 @@ def change_test(baseline: Mapping, current: Mapping, kind: str, alpha: float = 0
         return median_change_test(baseline_samples, current_samples, alpha)
     m0, m1 = float(baseline["value"]), float(current["value"])
     nan = float("nan")
-    return Change(m0, m1, m1 - m0, _relative(m0, m1), nan, nan, nan, "medians only (no per-event samples)",
-                  False, alpha)
+    return Change(
+        m0, m1, m1 - m0, _relative(m0, m1), nan, nan, nan, "medians only (no per-event samples)", False, alpha
+    )
 
 
 def pool_periods(rows: pd.DataFrame, kind: str) -> pd.Series:
@@ -164,7 +196,7 @@ def pool_periods(rows: pd.DataFrame, kind: str) -> pd.Series:
 
 
 def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """BH step-up: `(adjusted p-values, rejected)`. NaN p-values stay NaN, are not rejected and not counted."""
+    """BH step-up: `(adjusted p-values, rejected)`; NaN p-values stay NaN, unrejected and uncounted."""
     p = np.asarray(p_values, dtype=float)
     adjusted = np.full(p.shape, np.nan)
     finite = ~np.isnan(p)
@@ -187,8 +219,18 @@ def _z_change(before: float, after: float, se_test: float, se_ci: float, alpha: 
         p_value = 1.0 if delta == 0 else float("nan")
     half = stats.norm.isf(alpha / 2) * se_ci
     significant = bool(p_value < alpha)
-    return Change(float(before), float(after), float(delta), _relative(before, after), float(delta - half),
-                  float(delta + half), p_value, method, significant, alpha)
+    return Change(
+        float(before),
+        float(after),
+        float(delta),
+        _relative(before, after),
+        float(delta - half),
+        float(delta + half),
+        p_value,
+        method,
+        significant,
+        alpha,
+    )
 
 
 def _ratio(row: Mapping) -> float:
@@ -198,15 +240,18 @@ def _ratio(row: Mapping) -> float:
 
 
 def _row_ratio_variance(row: Mapping) -> float:
-    return ratio_variance(row["units"], row["numerator"], row["denominator"], row["sum_x2"], row["sum_y2"],
-                          row["sum_xy"])
+    return ratio_variance(
+        row["units"], row["numerator"], row["denominator"], row["sum_x2"], row["sum_y2"], row["sum_xy"]
+    )
 
 
 def _relative(before: float, after: float) -> float:
     return float((after - before) / before) if before else float("nan")
 
 
-def _bootstrap_medians(values: np.ndarray, n_boot: int, rng: np.random.Generator, chunk_cells: int = 5_000_000):
+def _bootstrap_medians(
+    values: np.ndarray, n_boot: int, rng: np.random.Generator, chunk_cells: int = 5_000_000
+):
     per_chunk = max(1, chunk_cells // values.size)
     medians = []
     for start in range(0, n_boot, per_chunk):

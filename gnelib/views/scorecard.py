@@ -109,7 +109,10 @@ def _status_text(row: pd.Series) -> str:
     parts = [row["threshold_status"]] if row["threshold_status"] else []
     if row["anomaly"]:
         parts.append("unusual")
-    if not row["is_mature"]:
+    horizon = row.get("horizon_days")
+    if horizon == horizon and horizon:
+        parts.append(f"maturing: compared at {int(horizon)}-day horizon")
+    elif not row["is_mature"]:
         parts.append("maturing")
     return ", ".join(parts) or "–"
 

@@ -1,4 +1,4 @@
-"""Anomaly detection: GESD on the NIST fixture, robust z against scipy, and flag behaviour on simulated series."""
+"""Anomaly detection: GESD on the NIST fixture, robust z vs scipy, flags on simulated series."""
 
 import numpy as np
 import pandas as pd
@@ -8,9 +8,62 @@ from scipy import stats
 from gnelib.analysis.anomaly import daily_anomalies, generalized_esd, robust_z, weekly_anomalies
 from gnelib.analysis.errors import AnalysisError
 
-NIST = [-0.25, 0.68, 0.94, 1.15, 1.20, 1.26, 1.26, 1.34, 1.38, 1.43, 1.49, 1.49, 1.55, 1.56, 1.58, 1.65, 1.69, 1.70,
-        1.76, 1.77, 1.81, 1.91, 1.94, 1.96, 1.99, 2.06, 2.09, 2.10, 2.14, 2.15, 2.23, 2.24, 2.26, 2.35, 2.37, 2.40,
-        2.47, 2.54, 2.62, 2.64, 2.90, 2.92, 2.92, 2.93, 3.21, 3.26, 3.30, 3.59, 3.68, 4.30, 4.64, 5.34, 5.42, 6.01]
+NIST = [
+    -0.25,
+    0.68,
+    0.94,
+    1.15,
+    1.20,
+    1.26,
+    1.26,
+    1.34,
+    1.38,
+    1.43,
+    1.49,
+    1.49,
+    1.55,
+    1.56,
+    1.58,
+    1.65,
+    1.69,
+    1.70,
+    1.76,
+    1.77,
+    1.81,
+    1.91,
+    1.94,
+    1.96,
+    1.99,
+    2.06,
+    2.09,
+    2.10,
+    2.14,
+    2.15,
+    2.23,
+    2.24,
+    2.26,
+    2.35,
+    2.37,
+    2.40,
+    2.47,
+    2.54,
+    2.62,
+    2.64,
+    2.90,
+    2.92,
+    2.92,
+    2.93,
+    3.21,
+    3.26,
+    3.30,
+    3.59,
+    3.68,
+    4.30,
+    4.64,
+    5.34,
+    5.42,
+    6.01,
+]
 NIST_R = [3.118, 2.942, 3.179, 2.810, 2.815, 2.848, 2.279, 2.310, 2.101, 2.067]
 NIST_LAMBDA = [3.158, 3.151, 3.143, 3.136, 3.128, 3.120, 3.111, 3.103, 3.094, 3.085]
 
@@ -38,16 +91,27 @@ def test_robust_z_matches_scipy_mad():
 def binary_series(rng, weeks: int, orders, rates) -> pd.DataFrame:
     orders = np.broadcast_to(orders, weeks).astype(int)
     defects = rng.binomial(orders, rates).astype(float)
-    return pd.DataFrame({"period": [f"2026-W{w + 1:02d}" for w in range(weeks)], "numerator": defects,
-                         "denominator": orders.astype(float), "units": orders.astype(float), "sum_x2": defects,
-                         "sum_y2": orders.astype(float), "sum_xy": defects, "value": defects / orders})
+    return pd.DataFrame(
+        {
+            "period": [f"2026-W{w + 1:02d}" for w in range(weeks)],
+            "numerator": defects,
+            "denominator": orders.astype(float),
+            "units": orders.astype(float),
+            "sum_x2": defects,
+            "sum_y2": orders.astype(float),
+            "sum_xy": defects,
+            "value": defects / orders,
+        }
+    )
 
 
 def test_quiet_overdispersed_series_raise_few_alarms():
     rng = np.random.default_rng(1)
     flags = 0
     for _ in range(100):
-        weekly_rate = 0.03 * np.exp(rng.normal(0, 0.05, size=30))  # real week-to-week drift (Laney's p′ point)
+        weekly_rate = 0.03 * np.exp(
+            rng.normal(0, 0.05, size=30)
+        )  # real week-to-week drift (Laney's p′ point)
         frame = weekly_anomalies(binary_series(rng, 30, rng.integers(2_000, 2_000_000), weekly_rate), "ratio")
         flags += int(frame["flag"].sum())
     assert flags / (100 * 22) < 0.01  # 22 testable weeks per series (8 weeks of history first)
@@ -85,8 +149,9 @@ def test_real_jump_is_flagged_with_direction():
 
 def test_duration_series_use_robust_z_only():
     values = np.r_[np.full(12, 20.0) + np.arange(12) % 3, 45.0]
-    frame = weekly_anomalies(pd.DataFrame({"period": [f"W{i:02d}" for i in range(13)], "value": values}),
-                             "duration")
+    frame = weekly_anomalies(
+        pd.DataFrame({"period": [f"W{i:02d}" for i in range(13)], "value": values}), "duration"
+    )
     assert frame["flag"].tolist() == [False] * 12 + [True]
 
 

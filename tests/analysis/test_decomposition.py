@@ -9,7 +9,9 @@ from gnelib.analysis.errors import AnalysisError
 
 
 def segments(values: dict[str, tuple[float, float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"channel": key, "numerator": x, "denominator": n} for key, (x, n) in values.items()])
+    return pd.DataFrame(
+        [{"channel": key, "numerator": x, "denominator": n} for key, (x, n) in values.items()]
+    )
 
 
 def test_hand_worked_two_segments():
@@ -21,7 +23,9 @@ def test_hand_worked_two_segments():
     after = segments({"A": (30, 200), "B": (40, 800)})
     table = decompose_ratio(before, after, "channel", centred=False).set_index("channel")
     assert table.loc["A", "mix"] == pytest.approx(0.0125) and table.loc["A", "rate"] == pytest.approx(0.0075)
-    assert table.loc["B", "mix"] == pytest.approx(-0.0075) and table.loc["B", "rate"] == pytest.approx(-0.0425)
+    assert table.loc["B", "mix"] == pytest.approx(-0.0075) and table.loc["B", "rate"] == pytest.approx(
+        -0.0425
+    )
     assert table.attrs["delta"] == pytest.approx(-0.03)
     # centred: subtract (R0 + R1)/2 = 8.5% from each segment's mean rate → mix_A = 0.1 × 4% = 0.4 pp,
     # mix_B = −0.1 × (−1%) = 0.1 pp.
@@ -53,15 +57,19 @@ def test_segment_missing_in_one_period_is_all_mix():
 def test_sum_identity_on_random_data(seed):
     rng = np.random.default_rng(seed)
     keys = [f"s{i}" for i in range(rng.integers(2, 30))]
-    make = lambda: pd.DataFrame({"seg": keys, "denominator": rng.integers(1, 10_000, len(keys)).astype(float)})  # noqa: E731
-    before, after = make(), make()
+    before, after = (
+        pd.DataFrame({"seg": keys, "denominator": rng.integers(1, 10_000, len(keys)).astype(float)})
+        for _ in range(2)
+    )
     for frame in (before, after):
         frame["numerator"] = frame["denominator"] * rng.uniform(0, 0.2, len(keys))
     after = after.sample(frac=0.8, random_state=seed)  # some segments retire
     for centred in (True, False):
         table = decompose_ratio(before, after, "seg", centred)
-        expected = after["numerator"].sum() / after["denominator"].sum() - before["numerator"].sum() / before[
-            "denominator"].sum()
+        expected = (
+            after["numerator"].sum() / after["denominator"].sum()
+            - before["numerator"].sum() / before["denominator"].sum()
+        )
         assert table["mix"].sum() + table["rate"].sum() == pytest.approx(expected, abs=1e-12)
         assert table["share_of_change"].sum() == pytest.approx(1.0, abs=1e-9)
 
@@ -75,12 +83,14 @@ def test_additive_contribution_is_the_segment_delta():
 
 
 def test_decompose_metric_frame_with_trailing_baseline():
-    frame = pd.DataFrame({
-        "period": ["W1", "W1", "W2", "W2", "W3", "W3"],
-        "channel": ["live", "mall"] * 3,
-        "numerator": [10.0, 5.0, 14.0, 7.0, 30.0, 6.0],
-        "denominator": [100.0, 100.0, 100.0, 100.0, 200.0, 100.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "period": ["W1", "W1", "W2", "W2", "W3", "W3"],
+            "channel": ["live", "mall"] * 3,
+            "numerator": [10.0, 5.0, 14.0, 7.0, 30.0, 6.0],
+            "denominator": [100.0, 100.0, 100.0, 100.0, 200.0, 100.0],
+        }
+    )
     table = decompose(frame, "channel", ["W1", "W2"], "W3", kind="ratio")
     assert table.attrs["baseline_value"] == pytest.approx(36 / 400)
     assert table.attrs["current_value"] == pytest.approx(36 / 300)

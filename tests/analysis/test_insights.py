@@ -47,10 +47,17 @@ def test_non_percent_formats_carry_relative_change():
     assert text == "Hours to refund rose from 20.0 h to 23.0 h week over week (+3.0 h, +15%, p = 0.004)."
 
 
-@pytest.mark.parametrize(("direction", "movement", "verdict"), [
-    ("lower_is_better", "up", "bad"), ("lower_is_better", "down", "good"), ("higher_is_better", "down", "bad"),
-    ("higher_is_better", "up", "good"), ("neutral", "up", "neutral"), ("lower_is_better", "flat", "neutral"),
-])
+@pytest.mark.parametrize(
+    ("direction", "movement", "verdict"),
+    [
+        ("lower_is_better", "up", "bad"),
+        ("lower_is_better", "down", "good"),
+        ("higher_is_better", "down", "bad"),
+        ("higher_is_better", "up", "good"),
+        ("neutral", "up", "neutral"),
+        ("lower_is_better", "flat", "neutral"),
+    ],
+)
 def test_judge(direction, movement, verdict):
     assert judge(direction, movement) == verdict
 
@@ -62,7 +69,9 @@ def test_confidence_levels():
 def test_no_change_and_immature_sentences():
     change = two_proportion_test(200, 10_000, 204, 10_000)
     text = describe_no_change(Definition(), change, "ID", "2026-W47")
-    assert text.startswith("Refund rate in ID was 2.0% in 2026-W47, in line with the previous week (2.0%; +0.04 pp")
+    assert text.startswith(
+        "Refund rate in ID was 2.0% in 2026-W47, in line with the previous week (2.0%; +0.04 pp"
+    )
     assert "p = 0.8" in text
     caveat = describe_immature(Definition(), "2026-W47")
     assert "2026-W47 is not mature yet" in caveat and "30 days" in caveat and "provisional" in caveat

@@ -20,7 +20,9 @@ from gnelib.analysis.periods import (
 )
 
 
-@pytest.mark.parametrize("text", ["2026-47", "W47", "2026-W54", "2025-W53", "2026-W00", "", "latest", None, 202647])
+@pytest.mark.parametrize(
+    "text", ["2026-47", "W47", "2026-W54", "2025-W53", "2026-W00", "", "latest", None, 202647]
+)
 def test_malformed_or_impossible_weeks_name_the_format(text):
     with pytest.raises(AnalysisError, match="YYYY-Www"):
         validate_week(text)
@@ -31,11 +33,14 @@ def test_canonical_form_and_week_53():
     assert validate_week("2026W47") == "2026-W47"
     assert validate_week("2026-W53") == "2026-W53"  # 2026 has 53 ISO weeks
     assert [weeks_in_year(year) for year in (2020, 2025, 2026)] == [
-        dt.date(year, 12, 28).isocalendar().week for year in (2020, 2025, 2026)]
+        dt.date(year, 12, 28).isocalendar().week for year in (2020, 2025, 2026)
+    ]
 
 
 def test_week_start_and_range_match_the_warehouse_calendar():
-    assert week_start("2026-W18") == pd.Timestamp("2026-04-27")  # docs/warehouse.md: W18 starts Mon 2026-04-27
+    assert week_start("2026-W18") == pd.Timestamp(
+        "2026-04-27"
+    )  # docs/warehouse.md: W18 starts Mon 2026-04-27
     start, end = week_range("2026-W47")
     assert (start, end) == (pd.Timestamp("2026-11-16"), pd.Timestamp("2026-11-23"))
     assert week_of("2026-11-22 23:59") == "2026-W47" and week_of(dt.date(2026, 11, 23)) == "2026-W48"

@@ -1,4 +1,4 @@
-"""Root cause: Adtributor properties (DOMAIN.md §5.4), a planted root cause ranked first, mix vs rate labels."""
+"""Root cause: Adtributor properties (DOMAIN.md §5.4), planted causes ranked first, mix vs rate labels."""
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,12 @@ def test_explanatory_power_sums_to_one_per_dimension(rng):
 
 
 def test_derived_explanatory_power_is_the_ratio_change_from_one_element():
-    f1, a1, f2, a2 = (np.array(values, dtype=float) for values in ([5, 20, 8], [9, 21, 8], [100, 400, 300],
-                                                                  [120, 380, 300]))
-    direct = [((f1.sum() - f1[j] + a1[j]) / (f2.sum() - f2[j] + a2[j])) - f1.sum() / f2.sum() for j in range(3)]
+    f1, a1, f2, a2 = (
+        np.array(values, dtype=float) for values in ([5, 20, 8], [9, 21, 8], [100, 400, 300], [120, 380, 300])
+    )
+    direct = [
+        ((f1.sum() - f1[j] + a1[j]) / (f2.sum() - f2[j] + a2[j])) - f1.sum() / f2.sum() for j in range(3)
+    ]
     expected = np.array(direct) / np.sum(direct)
     assert derived_explanatory_power(f1, a1, f2, a2) == pytest.approx(expected, rel=1e-12)
 
@@ -48,14 +51,18 @@ def test_surprise_is_zero_without_change_and_js_is_at_most_one_bit(rng):
 
 def test_planted_rate_drop_in_one_category_ranks_first(rng):
     before = order_cube(rng, "W1", 200_000, baseline_rate)
-    after = order_cube(rng, "W2", 200_000,
-                       lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (0.5 if cat == "phones" else 1.0))
+    after = order_cube(
+        rng, "W2", 200_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (0.5 if cat == "phones" else 1.0)
+    )
     result = explain_change(cube_frames(pd.concat([before, after]), DIMENSIONS), "W1", "W2")
     top = result.segments.iloc[0]
     assert (top["dimension"], top["value"], top["effect"]) == ("category", "phones", "rate")
     assert top["candidate"] and top["significant"] and top["current_rate"] < top["baseline_rate"]
-    x0, n0, x1, n1 = (frame.groupby("category")[column].sum() for frame in (before, after)
-                      for column in ("numerator", "denominator"))
+    x0, n0, x1, n1 = (
+        frame.groupby("category")[column].sum()
+        for frame in (before, after)
+        for column in ("numerator", "denominator")
+    )
     r0, r1, w0, w1 = x0 / n0, x1 / n1, n0 / n0.sum(), n1 / n1.sum()
     big_r0, big_r1 = x0.sum() / n0.sum(), x1.sum() / n1.sum()
     shapley = (r1 - r0) * (w0 + w1) / 2 + (w1 - w0) * ((r0 + r1) / 2 - (big_r0 + big_r1) / 2)
@@ -67,14 +74,17 @@ def test_planted_rate_drop_in_one_category_ranks_first(rng):
 
 def test_planted_count_drop_ranks_first_for_additive_metric(rng):
     before = order_cube(rng, "W1", 200_000, baseline_rate)
-    after = order_cube(rng, "W2", 200_000,
-                       lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (0.5 if ch == "mall" else 1.0))
+    after = order_cube(
+        rng, "W2", 200_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (0.5 if ch == "mall" else 1.0)
+    )
     result = explain_change(cube_frames(pd.concat([before, after]), DIMENSIONS), "W1", "W2", kind="count")
     top = result.segments.iloc[0]
     assert (top["dimension"], top["value"], top["effect"]) == ("channel", "mall", "additive")
     delta = after["numerator"].sum() - before["numerator"].sum()
-    mall = after.loc[after.channel == "mall", "numerator"].sum() - before.loc[before.channel == "mall",
-                                                                              "numerator"].sum()
+    mall = (
+        after.loc[after.channel == "mall", "numerator"].sum()
+        - before.loc[before.channel == "mall", "numerator"].sum()
+    )
     assert top["explained_share"] == pytest.approx(mall / delta)
 
 
@@ -95,8 +105,9 @@ def test_pure_mix_shift_is_labelled_mix(rng):
 
 def test_rate_change_is_not_mistaken_for_mix_shift(rng):
     before = order_cube(rng, "W1", 200_000, baseline_rate)
-    after = order_cube(rng, "W2", 200_000,
-                       lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (1.6 if ch == "live" else 1.0))
+    after = order_cube(
+        rng, "W2", 200_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (1.6 if ch == "live" else 1.0)
+    )
     result = explain_change(cube_frames(pd.concat([before, after]), DIMENSIONS), "W1", "W2")
     top = result.segments.iloc[0]
     assert (top["dimension"], top["value"], top["effect"]) == ("channel", "live", "rate")
@@ -117,8 +128,9 @@ def test_pair_is_reported_when_one_intersection_explains_the_change(rng):
 
 def test_pairs_are_left_out_when_a_single_dimension_explains(rng):
     before = order_cube(rng, "W1", 200_000, baseline_rate)
-    after = order_cube(rng, "W2", 200_000,
-                       lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (2.0 if cat == "toys" else 1.0))
+    after = order_cube(
+        rng, "W2", 200_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (2.0 if cat == "toys" else 1.0)
+    )
     frames = cube_frames(pd.concat([before, after]), DIMENSIONS, pairs=[("carrier", "category")])
     result = explain_change(frames, "W1", "W2")
     assert "carrier × category" not in set(result.segments["dimension"])
@@ -129,9 +141,18 @@ def test_small_segments_are_filtered_out(rng):
     before = order_cube(rng, "W1", 20_000, baseline_rate)
     after = order_cube(rng, "W2", 20_000, baseline_rate)
     frames = cube_frames(pd.concat([before, after]), DIMENSIONS)
-    tiny = pd.DataFrame({"period": ["W1", "W2"], "category": "collectibles", "numerator": [1.0, 5.0],
-                         "denominator": [10.0, 12.0], "units": [10.0, 12.0], "sum_x2": [1.0, 5.0],
-                         "sum_y2": [10.0, 12.0], "sum_xy": [1.0, 5.0]})
+    tiny = pd.DataFrame(
+        {
+            "period": ["W1", "W2"],
+            "category": "collectibles",
+            "numerator": [1.0, 5.0],
+            "denominator": [10.0, 12.0],
+            "units": [10.0, 12.0],
+            "sum_x2": [1.0, 5.0],
+            "sum_y2": [10.0, 12.0],
+            "sum_xy": [1.0, 5.0],
+        }
+    )
     frames["category"] = pd.concat([frames["category"], tiny], ignore_index=True)
     result = explain_change(frames, "W1", "W2", min_volume=30)
     assert "collectibles" not in set(result.segments["value"])

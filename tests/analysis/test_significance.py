@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from statsmodels.stats import rates as sm_rates
+from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.significance import (
@@ -19,24 +19,50 @@ from gnelib.analysis.significance import (
     two_proportion_test,
 )
 
-BH_1995 = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262, 0.5719,
-           0.6528, 0.7590, 1.000]
+BH_1995 = [
+    0.0001,
+    0.0004,
+    0.0019,
+    0.0095,
+    0.0201,
+    0.0278,
+    0.0298,
+    0.0344,
+    0.0459,
+    0.3240,
+    0.4262,
+    0.5719,
+    0.6528,
+    0.7590,
+    1.000,
+]
 
 
 def unit_frame(x: np.ndarray, y: np.ndarray) -> pd.Series:
     """A metric-frame row from per-unit numerators and denominators (what the SQL layer computes)."""
-    return pd.Series({"numerator": x.sum(), "denominator": y.sum(), "units": len(x), "sum_x2": (x**2).sum(),
-                      "sum_y2": (y**2).sum(), "sum_xy": (x * y).sum(), "value": x.sum() / y.sum()})
+    return pd.Series(
+        {
+            "numerator": x.sum(),
+            "denominator": y.sum(),
+            "units": len(x),
+            "sum_x2": (x**2).sum(),
+            "sum_y2": (y**2).sum(),
+            "sum_xy": (x * y).sum(),
+            "value": x.sum() / y.sum(),
+        }
+    )
 
 
 def clustered_week(rng: np.random.Generator, sellers: int, base_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sellers with heterogeneous defect rates (Beta) and skewed order counts: strong within-seller correlation."""
+    """Sellers with heterogeneous defect rates (Beta), skewed order counts: strong within-seller ICC."""
     orders = rng.geometric(1 / 40, size=sellers).astype(float)
     rates = rng.beta(0.5, 0.5 * (1 - base_rate) / base_rate, size=sellers)
     return rng.binomial(orders.astype(int), rates).astype(float), orders
 
 
-@pytest.mark.parametrize(("x0", "n0", "x1", "n1"), [(210, 10_000, 340, 10_000), (5, 80, 9, 95), (130, 4000, 118, 3900)])
+@pytest.mark.parametrize(
+    ("x0", "n0", "x1", "n1"), [(210, 10_000, 340, 10_000), (5, 80, 9, 95), (130, 4000, 118, 3900)]
+)
 def test_two_proportion_test_matches_statsmodels(x0, n0, x1, n1):
     change = two_proportion_test(x0, n0, x1, n1)
     z, p = proportions_ztest([x1, x0], [n1, n0])
@@ -90,7 +116,9 @@ def test_ratio_change_test_z_from_two_variances():
     variances = [ratio_variance(**row.drop("value")) for row in (before, after)]
     z = (after["value"] - before["value"]) / np.sqrt(sum(variances))
     assert change.p_value == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
-    assert change.ci_high - change.ci_low == pytest.approx(2 * 1.959963985 * np.sqrt(sum(variances)), rel=1e-6)
+    assert change.ci_high - change.ci_low == pytest.approx(
+        2 * 1.959963985 * np.sqrt(sum(variances)), rel=1e-6
+    )
     assert "delta" in change.method
 
 
@@ -113,7 +141,9 @@ def test_count_change_test_equals_poisson_wald_when_each_unit_has_one_event():
 
 def test_count_change_test_is_wider_when_events_cluster_in_few_units():
     spread = count_change_test({"numerator": 400.0, "sum_x2": 400.0}, {"numerator": 460.0, "sum_x2": 460.0})
-    clumped = count_change_test({"numerator": 400.0, "sum_x2": 4000.0}, {"numerator": 460.0, "sum_x2": 4600.0})
+    clumped = count_change_test(
+        {"numerator": 400.0, "sum_x2": 4000.0}, {"numerator": 460.0, "sum_x2": 4600.0}
+    )
     assert clumped.p_value > spread.p_value
     assert clumped.ci_high - clumped.ci_low > spread.ci_high - spread.ci_low
 
@@ -138,9 +168,16 @@ def test_unknown_kind_lists_choices():
 
 
 def test_pool_periods_sums_ratios_and_averages_counts():
-    rows = pd.DataFrame({"numerator": [10.0, 20.0, 30.0, 40.0], "denominator": [100.0, 200.0, 300.0, 400.0],
-                         "units": [100.0] * 4, "sum_x2": [10.0, 20.0, 30.0, 40.0],
-                         "sum_y2": [100.0, 200.0, 300.0, 400.0], "sum_xy": [10.0, 20.0, 30.0, 40.0]})
+    rows = pd.DataFrame(
+        {
+            "numerator": [10.0, 20.0, 30.0, 40.0],
+            "denominator": [100.0, 200.0, 300.0, 400.0],
+            "units": [100.0] * 4,
+            "sum_x2": [10.0, 20.0, 30.0, 40.0],
+            "sum_y2": [100.0, 200.0, 300.0, 400.0],
+            "sum_xy": [10.0, 20.0, 30.0, 40.0],
+        }
+    )
     ratio = pool_periods(rows, "ratio")
     assert ratio["value"] == pytest.approx(100 / 1000) and ratio["denominator"] == 1000
     count = pool_periods(rows, "count")
