@@ -66,8 +66,10 @@ def catalog_location(path: str | os.PathLike | None = None) -> Path:
     location = Path(chosen).expanduser()
     if not location.exists():
         source = "argument" if path is not None else f"${CATALOG_ENV_VAR}"
-        raise CatalogError(f"metric catalog {str(location)!r} (from the {source}) does not exist; "
-                           "pass a directory of YAML files or one YAML file.")
+        raise CatalogError(
+            f"metric catalog {str(location)!r} (from the {source}) does not exist; "
+            "pass a directory of YAML files or one YAML file."
+        )
     return location
 
 
@@ -103,7 +105,9 @@ def _build(files: list[Path]) -> Catalog:
     for path, content in parsed:
         for name, description in content.dimensions.items():
             if name in dimensions and dimensions[name] != description:
-                raise CatalogError(f"{path}: dimension {name!r} is described differently in two files; keep one.")
+                raise CatalogError(
+                    f"{path}: dimension {name!r} is described differently in two files; keep one."
+                )
             dimensions[name] = description
         for name, body in content.views.items():
             if name in views:
@@ -114,8 +118,10 @@ def _build(files: list[Path]) -> Catalog:
         for position, raw in enumerate(content.metrics):
             metric = _metric(path, position, raw, content)
             if metric.name in metrics:
-                raise CatalogError(f"{path}: metric {metric.name!r}: duplicate name (first defined in "
-                                   f"{origin[metric.name]}); metric names must be unique across the catalog.")
+                raise CatalogError(
+                    f"{path}: metric {metric.name!r}: duplicate name (first defined in "
+                    f"{origin[metric.name]}); metric names must be unique across the catalog."
+                )
             _check_references(path, metric, dimensions)
             metrics[metric.name] = metric
             origin[metric.name] = path
@@ -128,7 +134,9 @@ def _read_file(path: Path) -> CatalogFile:
     except yaml.YAMLError as error:
         raise CatalogError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: the top level must be a mapping with keys such as 'metrics' and 'views'.")
+        raise CatalogError(
+            f"{path}: the top level must be a mapping with keys such as 'metrics' and 'views'."
+        )
     try:
         return CatalogFile.model_validate(raw)
     except ValidationError as error:
@@ -156,9 +164,11 @@ def _metric(path: Path, position: int, raw: object, content: CatalogFile) -> Met
 def _check_references(path: Path, metric: Metric, dimensions: dict[str, str]) -> None:
     for name in metric.dimensions:
         if name not in dimensions:
-            raise CatalogError(f"{path}: metric {metric.name!r}: field 'dimensions': "
-                               f"{UnknownChoiceError('dimension', name, dimensions)} "
-                               "Declare new dimensions under a top-level 'dimensions:' mapping.")
+            raise CatalogError(
+                f"{path}: metric {metric.name!r}: field 'dimensions': "
+                f"{UnknownChoiceError('dimension', name, dimensions)} "
+                "Declare new dimensions under a top-level 'dimensions:' mapping."
+            )
 
 
 def _describe(error: ValidationError) -> str:

@@ -12,12 +12,17 @@ from gnelib.metrics.catalog import Catalog, load_catalog
 from gnelib.metrics.docs import render_markdown
 from gnelib.metrics.query import compile_query
 
-app = typer.Typer(help="Inspect the metric catalog: list metrics, show a definition, print its SQL.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect the metric catalog: list metrics, show a definition, print its SQL.", no_args_is_help=True
+)
 console = Console()
 
-CatalogOption = Annotated[Path | None, typer.Option("--catalog", help="Catalog directory or YAML file "
-                                                   "(default: $GNE_CATALOG, else the packaged catalog).")]
+CatalogOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog", help="Catalog directory or YAML file (default: $GNE_CATALOG, else the packaged catalog)."
+    ),
+]
 MetricName = Annotated[str, typer.Argument(help="Metric name, e.g. refund_rate.")]
 DEFAULT_DOCS = Path("docs/metrics.md")
 
@@ -41,8 +46,15 @@ def list_metrics(catalog: CatalogOption = None) -> None:
     table = Table("pillar", "metric", "title", "kind", "direction", "unit", "matures")
     for pillar, metrics in loaded.by_pillar().items():
         for metric in metrics:
-            table.add_row(pillar, metric.name, metric.title, metric.kind,
-                          metric.direction.replace("_", " "), metric.unit, f"{metric.maturity_days}d")
+            table.add_row(
+                pillar,
+                metric.name,
+                metric.title,
+                metric.kind,
+                metric.direction.replace("_", " "),
+                metric.unit,
+                f"{metric.maturity_days}d",
+            )
     console.print(table)
 
 
@@ -62,22 +74,36 @@ def show(name: MetricName, catalog: CatalogOption = None) -> None:
 
 
 @app.command()
-def sql(name: MetricName,
-        by: Annotated[list[str] | None, typer.Option("--by", help="Dimension to split by (repeatable).")] = None,
-        where: Annotated[list[str] | None, typer.Option(
-            "--where", help="Filter DIMENSION=VALUE[,VALUE] (repeatable), e.g. market=ID.")] = None,
-        weeks: Annotated[str | None, typer.Option(
-            "--weeks", help="One ISO week (2026-W47) or a range 2026-W40..2026-W47.")] = None,
-        period: Annotated[str, typer.Option("--period", help="week or day.")] = "week",
-        horizon_days: Annotated[int | None, typer.Option(
-            "--horizon-days", help="Fixed-horizon variant: count events within N days.")] = None,
-        dialect: Annotated[str, typer.Option("--dialect", help="duckdb, spark or trino.")] = "duckdb",
-        catalog: CatalogOption = None) -> None:
+def sql(
+    name: MetricName,
+    by: Annotated[list[str] | None, typer.Option("--by", help="Dimension to split by (repeatable).")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option("--where", help="Filter DIMENSION=VALUE[,VALUE] (repeatable), e.g. market=ID."),
+    ] = None,
+    weeks: Annotated[
+        str | None, typer.Option("--weeks", help="One ISO week (2026-W47) or a range 2026-W40..2026-W47.")
+    ] = None,
+    period: Annotated[str, typer.Option("--period", help="week or day.")] = "week",
+    horizon_days: Annotated[
+        int | None, typer.Option("--horizon-days", help="Fixed-horizon variant: count events within N days.")
+    ] = None,
+    dialect: Annotated[str, typer.Option("--dialect", help="duckdb, spark or trino.")] = "duckdb",
+    catalog: CatalogOption = None,
+) -> None:
     """Print the SQL a metric compiles to, with its bound parameters."""
     loaded = _load(catalog)
     try:
-        compiled = compile_query(name, weeks=_weeks(weeks), by=by or [], where=_where(where or []), period=period,
-                                 horizon_days=horizon_days, dialect=dialect, catalog=loaded)
+        compiled = compile_query(
+            name,
+            weeks=_weeks(weeks),
+            by=by or [],
+            where=_where(where or []),
+            period=period,
+            horizon_days=horizon_days,
+            dialect=dialect,
+            catalog=loaded,
+        )
     except GneError as error:
         _fail(error)
     typer.echo(compiled.sql)
@@ -88,10 +114,13 @@ def sql(name: MetricName,
 
 
 @app.command()
-def docs(output: Annotated[Path, typer.Option("--output", help="Where to write the Markdown.")] = DEFAULT_DOCS,
-         check: Annotated[bool, typer.Option(
-             "--check", help="Only check that OUTPUT is up to date (exit 1 if not).")] = False,
-         catalog: CatalogOption = None) -> None:
+def docs(
+    output: Annotated[Path, typer.Option("--output", help="Where to write the Markdown.")] = DEFAULT_DOCS,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only check that OUTPUT is up to date (exit 1 if not).")
+    ] = False,
+    catalog: CatalogOption = None,
+) -> None:
     """Regenerate docs/metrics.md from the catalog."""
     text = render_markdown(_load(catalog))
     if check:

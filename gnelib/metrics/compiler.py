@@ -2,8 +2,8 @@
 
 The query aggregates twice: first per unit of analysis (seller, order or listing) inside each period × segment
 cell, then per cell, so the sums of squares the delta method needs are computed by the engine and pandas only
-ever sees one row per cell. Identifiers come from the validated catalog; every user value (weeks, filter values,
-horizon) is a named bound parameter (`$p0` in DuckDB, `:p0` in Spark).
+ever sees one row per cell. Identifiers come from the validated catalog; every user value (weeks, filter
+values, horizon) is a named bound parameter (`$p0` in DuckDB, `:p0` in Spark).
 """
 
 from collections.abc import Mapping, Sequence
@@ -65,15 +65,24 @@ def check_where(metric: Metric, where: Mapping[str, object] | None) -> dict[str,
             raise UnknownChoiceError(f"filter column for metric {metric.name!r}:", name, metric.dimensions)
         values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
         if not values:
-            raise MetricError(f"where[{name!r}] is an empty list; give at least one value or drop the filter.")
+            raise MetricError(
+                f"where[{name!r}] is an empty list; give at least one value or drop the filter."
+            )
         checked[name] = values
     return checked
 
 
-def compile_frame(metric: Metric, views: Mapping[str, View], *, by: Sequence[str] = (),
-                  where: Mapping[str, list[object]] | None = None,
-                  ranges: Sequence[tuple[datetime, datetime]] = (), period: str = "week",
-                  horizon_days: int | None = None, dialect: str = "duckdb") -> CompiledQuery:
+def compile_frame(
+    metric: Metric,
+    views: Mapping[str, View],
+    *,
+    by: Sequence[str] = (),
+    where: Mapping[str, list[object]] | None = None,
+    ranges: Sequence[tuple[datetime, datetime]] = (),
+    period: str = "week",
+    horizon_days: int | None = None,
+    dialect: str = "duckdb",
+) -> CompiledQuery:
     """The metric-frame query: one row per period × `by` segment with sums and sums of squares."""
     params = _Params()
     if metric.kind == "duration":
@@ -88,10 +97,17 @@ def compile_frame(metric: Metric, views: Mapping[str, View], *, by: Sequence[str
     return _finish(_with_views(query, metric, views, [(name, inner)]), params, dialect)
 
 
-def compile_samples(metric: Metric, views: Mapping[str, View], *, by: Sequence[str] = (),
-                    where: Mapping[str, list[object]] | None = None,
-                    ranges: Sequence[tuple[datetime, datetime]] = (), period: str = "week",
-                    horizon_days: int | None = None, dialect: str = "duckdb") -> CompiledQuery:
+def compile_samples(
+    metric: Metric,
+    views: Mapping[str, View],
+    *,
+    by: Sequence[str] = (),
+    where: Mapping[str, list[object]] | None = None,
+    ranges: Sequence[tuple[datetime, datetime]] = (),
+    period: str = "week",
+    horizon_days: int | None = None,
+    dialect: str = "duckdb",
+) -> CompiledQuery:
     """Per-event hours (duration metrics) or per-unit numerator/denominator (other kinds), one row each."""
     params = _Params()
     keys = _cell_keys(by)
@@ -102,11 +118,21 @@ def compile_samples(metric: Metric, views: Mapping[str, View], *, by: Sequence[s
         name = "per_event"
     else:
         inner = _per_unit(metric, by, where, ranges, period, horizon_days, params)
-        value = exp.column("x") if metric.kind != "ratio" else exp.Div(
-            this=exp.column("x"), expression=exp.func("NULLIF", exp.column("y"), exp.Literal.number(0)))
+        value = (
+            exp.column("x")
+            if metric.kind != "ratio"
+            else exp.Div(
+                this=exp.column("x"), expression=exp.func("NULLIF", exp.column("y"), exp.Literal.number(0))
+            )
+        )
         denominator = exp.column("y") if metric.kind == "ratio" else _null_double()
-        query = sqlglot.select(*keys, "unit_id", exp.alias_(exp.column("x"), "numerator"),
-                               exp.alias_(denominator, "denominator"), exp.alias_(value, "value"))
+        query = sqlglot.select(
+            *keys,
+            "unit_id",
+            exp.alias_(exp.column("x"), "numerator"),
+            exp.alias_(denominator, "denominator"),
+            exp.alias_(value, "value"),
+        )
         query = query.from_("per_unit").order_by(*keys, "unit_id")
         name = "per_unit"
     return _finish(_with_views(query, metric, views, [(name, inner)]), params, dialect)
@@ -131,8 +157,12 @@ def _per_unit(metric, by, where, ranges, period, horizon_days, params) -> exp.Se
     if horizon_days is not None:
         numerator = _within_horizon(numerator, metric, horizon_days, params)
     unit = exp.column(metric.unit_column)
-    columns = [exp.alias_(_period_start(metric, period), "period_start"), *map(exp.column, by),
-               exp.alias_(unit, "unit_id"), exp.alias_(_as_double(_zero_if_null(numerator)), "x")]
+    columns = [
+        exp.alias_(_period_start(metric, period), "period_start"),
+        *map(exp.column, by),
+        exp.alias_(unit, "unit_id"),
+        exp.alias_(_as_double(_zero_if_null(numerator)), "x"),
+    ]
     if metric.kind == "ratio":
         columns.append(exp.alias_(_as_double(_zero_if_null(metric.expression("denominator"))), "y"))
     query = sqlglot.select(*columns).from_(_source(metric))
@@ -147,8 +177,12 @@ def _per_event(metric, by, where, ranges, period, horizon_days, params) -> exp.S
     conditions += [exp.column(start).is_(exp.null()).not_(), exp.column(end).is_(exp.null()).not_()]
     if horizon_days is not None:
         conditions.append(_horizon_condition(metric.time_column, end, horizon_days, params))
-    columns = [exp.alias_(_period_start(metric, period), "period_start"), *map(exp.column, by),
-               exp.alias_(exp.column(metric.unit_column), "unit_id"), exp.alias_(_as_double(hours), "x")]
+    columns = [
+        exp.alias_(_period_start(metric, period), "period_start"),
+        *map(exp.column, by),
+        exp.alias_(exp.column(metric.unit_column), "unit_id"),
+        exp.alias_(_as_double(hours), "x"),
+    ]
     return sqlglot.select(*columns).from_(_source(metric)).where(*conditions)
 
 
@@ -161,10 +195,14 @@ def _ratio_cells(metric: Metric, by: Sequence[str]) -> exp.Select:
         exp.alias_(_as_double(exp.func("SUM", y)) if has_denominator else _null_double(), "denominator"),
         exp.alias_(exp.Count(this=exp.Star()), "units"),
         exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=x, expression=x))), "sum_x2"),
-        exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=y, expression=y))) if has_denominator
-                   else _null_double(), "sum_y2"),
-        exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=x, expression=y))) if has_denominator
-                   else _null_double(), "sum_xy"),
+        exp.alias_(
+            _as_double(exp.func("SUM", exp.Mul(this=y, expression=y))) if has_denominator else _null_double(),
+            "sum_y2",
+        ),
+        exp.alias_(
+            _as_double(exp.func("SUM", exp.Mul(this=x, expression=y))) if has_denominator else _null_double(),
+            "sum_xy",
+        ),
     )
 
 
@@ -188,9 +226,13 @@ def _conditions(metric: Metric, where, ranges, params: _Params) -> list[exp.Expr
     conditions = [exp.paren(condition) for condition in metric.filter_expressions()]
     conditions.append(time.is_(exp.null()).not_())
     if ranges:
-        spans = [exp.and_(exp.GTE(this=time.copy(), expression=_timestamp(params.bind(_iso(start)))),
-                          exp.LT(this=time.copy(), expression=_timestamp(params.bind(_iso(end)))))
-                 for start, end in ranges]
+        spans = [
+            exp.and_(
+                exp.GTE(this=time.copy(), expression=_timestamp(params.bind(_iso(start)))),
+                exp.LT(this=time.copy(), expression=_timestamp(params.bind(_iso(end)))),
+            )
+            for start, end in ranges
+        ]
         conditions.append(exp.paren(exp.or_(*spans)))
     for column, values in (where or {}).items():
         conditions.append(exp.column(column).isin(*[params.bind(value) for value in values]))
@@ -200,14 +242,18 @@ def _conditions(metric: Metric, where, ranges, params: _Params) -> list[exp.Expr
 def _within_horizon(numerator: exp.Expression, metric: Metric, horizon_days: int, params: _Params):
     """Count numerator events only when they happened within `horizon_days` of the time column."""
     if metric.event_time_column is None:
-        raise MetricError(f"metric {metric.name!r} has no event_time_column, so it has no fixed-horizon "
-                          "variant; call it with horizon_days=None.")
+        raise MetricError(
+            f"metric {metric.name!r} has no event_time_column, so it has no fixed-horizon "
+            "variant; call it with horizon_days=None."
+        )
     condition = _horizon_condition(metric.time_column, metric.event_time_column, horizon_days, params)
 
     def restrict(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Filter):
             where = node.args["expression"]
-            return exp.Filter(this=node.this, expression=exp.Where(this=exp.and_(where.this, condition.copy())))
+            return exp.Filter(
+                this=node.this, expression=exp.Where(this=exp.and_(where.this, condition.copy()))
+            )
         if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
             return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
         return node
@@ -217,12 +263,15 @@ def _within_horizon(numerator: exp.Expression, metric: Metric, horizon_days: int
 
 def _horizon_condition(time_column: str, event_column: str, horizon_days: int, params: _Params):
     elapsed = _scaffold(f"DATE_DIFF('microsecond', {time_column}, {event_column})")
-    return exp.and_(exp.column(event_column).is_(exp.null()).not_(),
-                    exp.LTE(this=elapsed, expression=params.bind(int(horizon_days) * 86_400_000_000)))
+    return exp.and_(
+        exp.column(event_column).is_(exp.null()).not_(),
+        exp.LTE(this=elapsed, expression=params.bind(int(horizon_days) * 86_400_000_000)),
+    )
 
 
-def _with_views(query: exp.Select, metric: Metric, views: Mapping[str, View],
-                ctes: Sequence[tuple[str, exp.Query]] = ()) -> exp.Select:
+def _with_views(
+    query: exp.Select, metric: Metric, views: Mapping[str, View], ctes: Sequence[tuple[str, exp.Query]] = ()
+) -> exp.Select:
     """Attach the views the metric's source needs (dependencies first), then the query's own `ctes`."""
     for name in _views_needed(metric.source, views):
         query = query.with_(name, as_=views[name].query())
@@ -253,7 +302,9 @@ def _views_needed(source: str, views: Mapping[str, View]) -> list[str]:
 
 def _finish(query: exp.Expression, params: _Params, dialect: str) -> CompiledQuery:
     check_dialect(dialect)
-    return CompiledQuery(sql=query.sql(dialect=dialect, pretty=True), params=dict(params.values), dialect=dialect)
+    return CompiledQuery(
+        sql=query.sql(dialect=dialect, pretty=True), params=dict(params.values), dialect=dialect
+    )
 
 
 def _source(metric: Metric) -> exp.Table:
@@ -262,7 +313,9 @@ def _source(metric: Metric) -> exp.Table:
 
 def _period_start(metric: Metric, period: str) -> exp.Expression:
     time = metric.time_column
-    return _scaffold(f"CAST(DATE_TRUNC('week', {time}) AS DATE)" if period == "week" else f"CAST({time} AS DATE)")
+    return _scaffold(
+        f"CAST(DATE_TRUNC('week', {time}) AS DATE)" if period == "week" else f"CAST({time} AS DATE)"
+    )
 
 
 def _cell_keys(by: Sequence[str]) -> list[exp.Column]:

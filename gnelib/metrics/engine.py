@@ -53,8 +53,10 @@ def as_connection(conn: object) -> Connection:
         from gnelib.warehouse.spark import SparkConnection
 
         return SparkConnection(conn)
-    raise TypeError(f"expected a warehouse connection (gnelib.warehouse.connect()), a duckdb connection or a "
-                    f"SparkSession, got {type(conn).__name__}")
+    raise TypeError(
+        f"expected a warehouse connection (gnelib.warehouse.connect()), a duckdb connection or a "
+        f"SparkSession, got {type(conn).__name__}"
+    )
 
 
 def warehouse_meta(conn: Connection) -> dict:

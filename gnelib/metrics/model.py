@@ -22,10 +22,24 @@ Format = Literal["percent", "per_1k", "per_1m", "hours", "currency", "count"]
 Unit = Literal["order", "seller", "listing"]
 
 # Columns of the metric frame; a dimension may not shadow them.
-FRAME_COLUMNS = frozenset({
-    "metric", "period", "period_start", "numerator", "denominator", "value", "units",
-    "sum_x2", "sum_y2", "sum_xy", "is_mature", "unit_id", "x", "y",
-})
+FRAME_COLUMNS = frozenset(
+    {
+        "metric",
+        "period",
+        "period_start",
+        "numerator",
+        "denominator",
+        "value",
+        "units",
+        "sum_x2",
+        "sum_y2",
+        "sum_xy",
+        "is_mature",
+        "unit_id",
+        "x",
+        "y",
+    }
+)
 
 
 def parse_sql(text: str, dialect: str) -> exp.Expression:
@@ -112,8 +126,12 @@ class Metric(BaseModel):
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Metric":
-        needs = {"ratio": ("numerator", "denominator"), "count": ("numerator",), "sum": ("numerator",),
-                 "duration": ("duration",)}[self.kind]
+        needs = {
+            "ratio": ("numerator", "denominator"),
+            "count": ("numerator",),
+            "sum": ("numerator",),
+            "duration": ("duration",),
+        }[self.kind]
         for field in ("numerator", "denominator", "duration"):
             present = getattr(self, field) is not None
             if field in needs and not present:
@@ -142,14 +160,18 @@ class Metric(BaseModel):
             except ValueError as error:
                 raise ValueError(f"field '{field}': {error}") from None
             if not isinstance(parsed, exp.AggFunc) and not parsed.find(exp.AggFunc):
-                raise ValueError(f"field '{field}' must be an aggregate such as COUNT(*) or SUM(...), got {text!r}")
+                raise ValueError(
+                    f"field '{field}' must be an aggregate such as COUNT(*) or SUM(...), got {text!r}"
+                )
         for position, text in enumerate(self.filters):
             try:
                 parsed = parse_sql(text, self.dialect)
             except ValueError as error:
                 raise ValueError(f"field 'filters[{position}]': {error}") from None
             if parsed.find(exp.AggFunc):
-                raise ValueError(f"field 'filters[{position}]' is a row condition and may not aggregate: {text!r}")
+                raise ValueError(
+                    f"field 'filters[{position}]' is a row condition and may not aggregate: {text!r}"
+                )
         return self
 
     def expression(self, field: str) -> exp.Expression:

@@ -27,9 +27,16 @@ FRAME_TAIL = ["numerator", "denominator", "value", "units", "sum_x2", "sum_y2", 
 CatalogArg = Catalog | str | os.PathLike | None
 
 
-def compute(conn: object, metric: str | Metric, weeks: WeeksArg = None, by: Sequence[str] | str = (),
-            where: Mapping[str, object] | None = None, period: str = "week", horizon_days: int | None = None,
-            catalog: CatalogArg = None) -> pd.DataFrame:
+def compute(
+    conn: object,
+    metric: str | Metric,
+    weeks: WeeksArg = None,
+    by: Sequence[str] | str = (),
+    where: Mapping[str, object] | None = None,
+    period: str = "week",
+    horizon_days: int | None = None,
+    catalog: CatalogArg = None,
+) -> pd.DataFrame:
     """The metric frame (docs/metric-frames.md): one row per period × `by` segment, computed in the engine."""
     connection, definition, catalog = _prepare(conn, metric, catalog)
     request = _request(definition, by, where, weeks, period, horizon_days)
@@ -39,9 +46,16 @@ def compute(conn: object, metric: str | Metric, weeks: WeeksArg = None, by: Sequ
     return _shape_frame(frame, connection, definition, catalog, request)
 
 
-def samples(conn: object, metric: str | Metric, weeks: WeeksArg = None, by: Sequence[str] | str = (),
-            where: Mapping[str, object] | None = None, period: str = "week", horizon_days: int | None = None,
-            catalog: CatalogArg = None) -> pd.DataFrame:
+def samples(
+    conn: object,
+    metric: str | Metric,
+    weeks: WeeksArg = None,
+    by: Sequence[str] | str = (),
+    where: Mapping[str, object] | None = None,
+    period: str = "week",
+    horizon_days: int | None = None,
+    catalog: CatalogArg = None,
+) -> pd.DataFrame:
     """Row-level values for rank tests and bootstraps.
 
     Duration metrics: one row per event with its hours in `value`. Other kinds: one row per unit of analysis
@@ -56,10 +70,16 @@ def samples(conn: object, metric: str | Metric, weeks: WeeksArg = None, by: Sequ
     return frame.drop(columns="period_start").reset_index(drop=True)
 
 
-def compile_query(metric: str | Metric, weeks: WeeksArg = None, by: Sequence[str] | str = (),
-                  where: Mapping[str, object] | None = None, period: str = "week",
-                  horizon_days: int | None = None, dialect: str = "duckdb",
-                  catalog: CatalogArg = None) -> CompiledQuery:
+def compile_query(
+    metric: str | Metric,
+    weeks: WeeksArg = None,
+    by: Sequence[str] | str = (),
+    where: Mapping[str, object] | None = None,
+    period: str = "week",
+    horizon_days: int | None = None,
+    dialect: str = "duckdb",
+    catalog: CatalogArg = None,
+) -> CompiledQuery:
     """The frame query for `metric` in `dialect` with its named parameters (nothing is executed)."""
     catalog = _catalog(catalog)
     definition = catalog.get(metric)
@@ -67,9 +87,16 @@ def compile_query(metric: str | Metric, weeks: WeeksArg = None, by: Sequence[str
     return compile_frame(definition, catalog.views, dialect=check_dialect(dialect), **request)
 
 
-def sql(metric: str | Metric, weeks: WeeksArg = None, by: Sequence[str] | str = (),
-        where: Mapping[str, object] | None = None, period: str = "week", horizon_days: int | None = None,
-        dialect: str = "duckdb", catalog: CatalogArg = None) -> str:
+def sql(
+    metric: str | Metric,
+    weeks: WeeksArg = None,
+    by: Sequence[str] | str = (),
+    where: Mapping[str, object] | None = None,
+    period: str = "week",
+    horizon_days: int | None = None,
+    dialect: str = "duckdb",
+    catalog: CatalogArg = None,
+) -> str:
     """The SQL text `compute` would run for `metric`, in `dialect` (duckdb, spark or trino)."""
     return compile_query(metric, weeks, by, where, period, horizon_days, dialect, catalog).sql
 
@@ -84,11 +111,19 @@ def _prepare(conn: object, metric: str | Metric, catalog: CatalogArg) -> tuple[C
 
 
 def _request(metric: Metric, by, where, weeks, period, horizon_days) -> dict:
-    if horizon_days is not None and (isinstance(horizon_days, bool) or not isinstance(horizon_days, int)
-                                     or horizon_days <= 0):
-        raise MetricError(f"horizon_days must be a positive whole number of days or None, got {horizon_days!r}.")
-    return {"by": check_by(metric, by), "where": check_where(metric, where), "ranges": week_ranges(weeks),
-            "period": check_period(period), "horizon_days": horizon_days}
+    if horizon_days is not None and (
+        isinstance(horizon_days, bool) or not isinstance(horizon_days, int) or horizon_days <= 0
+    ):
+        raise MetricError(
+            f"horizon_days must be a positive whole number of days or None, got {horizon_days!r}."
+        )
+    return {
+        "by": check_by(metric, by),
+        "where": check_where(metric, where),
+        "ranges": week_ranges(weeks),
+        "period": check_period(period),
+        "horizon_days": horizon_days,
+    }
 
 
 def _check_where_values(connection: Connection, metric: Metric, catalog: Catalog, where: dict) -> None:
@@ -105,8 +140,9 @@ def _run(connection: Connection, compiled: CompiledQuery) -> pd.DataFrame:
     return connection.sql(compiled.sql, compiled.params)
 
 
-def _shape_frame(frame: pd.DataFrame, connection: Connection, metric: Metric, catalog: Catalog,
-                 request: dict) -> pd.DataFrame:
+def _shape_frame(
+    frame: pd.DataFrame, connection: Connection, metric: Metric, catalog: Catalog, request: dict
+) -> pd.DataFrame:
     period, by = request["period"], request["by"]
     frame = frame.copy()
     frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[ns]")
@@ -139,5 +175,6 @@ def _as_of(connection: Connection, metric: Metric, catalog: Catalog) -> pd.Times
 
 
 def _labels(starts: pd.Series, period: str) -> pd.Series:
-    return pd.Series([period_label(pd.Timestamp(start), period) for start in starts], index=starts.index,
-                     dtype="object")
+    return pd.Series(
+        [period_label(pd.Timestamp(start), period) for start in starts], index=starts.index, dtype="object"
+    )

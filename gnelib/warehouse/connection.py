@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from gnelib.warehouse.errors import WarehouseError
+from gnelib.warehouse.spark import open_spark, open_spark_connect
 
 WAREHOUSE_ENV_VAR = "GNE_WAREHOUSE"
 DEFAULT_WAREHOUSE_PATH = Path("data") / "gne.duckdb"
@@ -23,7 +24,7 @@ Params = Sequence[object] | Mapping[str, object] | None
 
 
 def default_warehouse_path() -> Path:
-    """The warehouse used when none is named: $GNE_WAREHOUSE, else data/gne.duckdb under the current directory."""
+    """The warehouse used when none is named: $GNE_WAREHOUSE, else data/gne.duckdb under the current dir."""
     return Path(os.environ.get(WAREHOUSE_ENV_VAR) or DEFAULT_WAREHOUSE_PATH)
 
 
@@ -76,17 +77,25 @@ class DuckDBConnection:
 def _open_duckdb(location: str) -> DuckDBConnection:
     path = Path(location).expanduser()
     if not path.is_file():
-        raise WarehouseError(f"No warehouse at {path.resolve()}. {BUILD_HINT}, or point ${WAREHOUSE_ENV_VAR} or "
-                             "connect(url) at an existing warehouse file.")
+        raise WarehouseError(
+            f"No warehouse at {path.resolve()}. {BUILD_HINT}, or point ${WAREHOUSE_ENV_VAR} or "
+            "connect(url) at an existing warehouse file."
+        )
     try:
         return DuckDBConnection(path)
     except duckdb.Error as error:
-        raise WarehouseError(f"Cannot open the warehouse at {path.resolve()} ({error}). If it is half-written or "
-                             f"from another DuckDB version, rebuild it: gne warehouse build --path {path}") from error
+        raise WarehouseError(
+            f"Cannot open the warehouse at {path.resolve()} ({error}). If it is half-written or "
+            f"from another DuckDB version, rebuild it: gne warehouse build --path {path}"
+        ) from error
 
 
 # URL scheme → opener. Other engines register themselves here.
-ENGINES: dict[str, Callable[[str], Connection]] = {"duckdb": _open_duckdb}
+ENGINES: dict[str, Callable[[str], Connection]] = {
+    "duckdb": _open_duckdb,
+    "spark": open_spark,  # pyspark itself is imported only when a Spark URL is opened
+    "sc": open_spark_connect,
+}
 
 
 def connect(url: str | os.PathLike | None = None) -> Connection:
@@ -101,6 +110,8 @@ def connect(url: str | os.PathLike | None = None) -> Connection:
         return _open_duckdb(target)
     if scheme not in ENGINES:
         ranked = difflib.get_close_matches(scheme, ENGINES, n=len(ENGINES), cutoff=0.0)
-        raise WarehouseError(f"Unknown warehouse engine {scheme!r} in {target!r}. Known engines: "
-                             f"{', '.join(ranked)} (e.g. duckdb:///data/gne.duckdb or a plain file path).")
+        raise WarehouseError(
+            f"Unknown warehouse engine {scheme!r} in {target!r}. Known engines: "
+            f"{', '.join(ranked)} (e.g. duckdb:///data/gne.duckdb or a plain file path)."
+        )
     return ENGINES[scheme](rest.removeprefix("/") if scheme == "duckdb" else rest)

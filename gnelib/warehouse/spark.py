@@ -71,7 +71,9 @@ def local_session(master: str = LOCAL_MASTER, app_name: str = "gne") -> object:
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
-        raise WarehouseError("Spark is not installed: pip install 'gnelib[spark]' (needs Java 17).") from error
+        raise WarehouseError(
+            "Spark is not installed: pip install 'gnelib[spark]' (needs Java 17)."
+        ) from error
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in SESSION_CONFIG.items():
         builder = builder.config(key, value)
@@ -83,9 +85,15 @@ def local_session(master: str = LOCAL_MASTER, app_name: str = "gne") -> object:
 
 
 def open_spark(location: str) -> SparkConnection:
-    """Open `spark://LOCATION` (the part after `spark://`): `local`, `local[4]` or `HOST:PORT`, `?parquet=DIR`."""
+    """Open `spark://LOCATION`: `local`, `local[4]` or `HOST:PORT`, optionally `?parquet=DIR`."""
     target, parquet_dir = _split_query(location)
-    master = LOCAL_MASTER if target in ("", "local") else target if target.startswith("local") else f"spark://{target}"
+    master = (
+        LOCAL_MASTER
+        if target in ("", "local")
+        else target
+        if target.startswith("local")
+        else f"spark://{target}"
+    )
     return SparkConnection(local_session(master), parquet_dir, owns_session=True)
 
 
@@ -99,12 +107,14 @@ def open_spark_connect(location: str) -> SparkConnection:
 
 
 def register_parquet(session: object, directory: str | Path) -> list[str]:
-    """Register each `<table>.parquet` in `directory` as a temporary view `<table>`; return the table names."""
+    """Register each `<table>.parquet` in `directory` as a temporary view `<table>`; return the names."""
     folder = Path(directory).expanduser()
     files = sorted(folder.glob("*.parquet"))
     if not files:
-        raise WarehouseError(f"No *.parquet tables in {folder}. Write them with "
-                             "gnelib.warehouse.spark.export_parquet(<warehouse.duckdb>, <dir>).")
+        raise WarehouseError(
+            f"No *.parquet tables in {folder}. Write them with "
+            "gnelib.warehouse.spark.export_parquet(<warehouse.duckdb>, <dir>)."
+        )
     for file in files:
         session.read.parquet(str(file)).createOrReplaceTempView(file.stem)
     return [file.stem for file in files]
@@ -114,12 +124,18 @@ def export_parquet(warehouse: str | Path, directory: str | Path) -> list[Path]:
     """Write every table of a DuckDB warehouse file to `directory/<table>.parquet` (DuckDB COPY)."""
     source, folder = Path(warehouse), Path(directory)
     if not source.is_file():
-        raise WarehouseError(f"No warehouse at {source}; build one with `gne warehouse build --path {source}`.")
+        raise WarehouseError(
+            f"No warehouse at {source}; build one with `gne warehouse build --path {source}`."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with duckdb.connect(str(source), read_only=True) as con:
-        tables = [row[0] for row in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+        tables = [
+            row[0]
+            for row in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            ).fetchall()
+        ]
         for table in tables:
             target = folder / f"{table}.parquet"
             con.execute(f"COPY \"{table}\" TO '{_quote(str(target))}' (FORMAT parquet)")
@@ -132,7 +148,9 @@ def _split_query(location: str) -> tuple[str, str | None]:
     options = parse_qs(query)
     unknown = set(options) - {"parquet"}
     if unknown:
-        raise WarehouseError(f"Unknown Spark URL option(s) {sorted(unknown)}; the only option is ?parquet=DIR.")
+        raise WarehouseError(
+            f"Unknown Spark URL option(s) {sorted(unknown)}; the only option is ?parquet=DIR."
+        )
     return target.strip("/"), options["parquet"][0] if "parquet" in options else None
 
 

@@ -5,15 +5,13 @@ from pathlib import Path
 import pytest
 from metric_reference import Tables
 
-from gnelib.warehouse import build_warehouse, connect
+from gnelib.warehouse import connect
 
 
 @pytest.fixture(scope="session")
-def metric_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo warehouse (seed 7): the metric values are checked on it."""
-    path = tmp_path_factory.mktemp("metrics-warehouse") / "small.duckdb"
-    build_warehouse(path, scale="small", seed=7)
-    return path
+def metric_warehouse(small_warehouse: Path) -> Path:
+    """The warehouse the metric values are checked on: the shared small demo warehouse (seed 7)."""
+    return small_warehouse
 
 
 @pytest.fixture(scope="session")

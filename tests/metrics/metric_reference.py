@@ -60,7 +60,9 @@ class Tables:
     @cached_property
     def order_rows(self) -> pd.DataFrame:
         """Orders with their after-sales request, initial review rating and seller tier."""
-        requests = self.after_sales.rename(columns={"reason": "after_sales_reason", "status": "request_status"})
+        requests = self.after_sales.rename(
+            columns={"reason": "after_sales_reason", "status": "request_status"}
+        )
         frame = self.orders.merge(requests.drop(columns=["request_id"]), on="order_id", how="left")
         frame = frame.merge(self.reviews[["order_id", "rating"]], on="order_id", how="left")
         tiers = self.sellers[["seller_id", "tier"]].rename(columns={"tier": "seller_tier"})
@@ -85,15 +87,17 @@ def _hours(end: pd.Series, start: pd.Series) -> pd.Series:
 
 
 def _tenure_band(days: pd.Series) -> pd.Series:
-    return pd.Series(np.select([days < 30, days < 90, days < 365], ["<30d", "30-90d", "90-365d"], "1y+"),
-                     index=days.index)
+    return pd.Series(
+        np.select([days < 30, days < 90, days < 365], ["<30d", "30-90d", "90-365d"], "1y+"), index=days.index
+    )
 
 
 def _days_between(start: pd.Series, end: pd.Series) -> pd.Series:
     return (end.dt.normalize() - start.dt.normalize()).dt.days
 
 
-# -- pillar 3: authentic products (order-date cohorts, unit = seller) --------------------------------------------
+# -- pillar 3: authentic products (order-date cohorts, unit = seller) ----------------------------------------
+
 
 def _delivered(t: Tables) -> pd.DataFrame:
     return t.order_rows[t.order_rows["delivered_at"].notna()]
@@ -124,8 +128,10 @@ def negative_review_rate(t: Tables) -> pd.DataFrame:
 
 
 def late_dispatch_rate(t: Tables) -> pd.DataFrame:
-    rows = _shipped(t)
-    return _ratio(rows, rows["shipped_at"] > rows["promised_ship_by"])
+    orders = t.order_rows
+    rows = orders[orders["shipped_at"].notna() | orders["cancelled_at"].isna()]
+    not_dispatched_in_time = rows["shipped_at"].isna() | (rows["shipped_at"] > rows["promised_ship_by"])
+    return _ratio(rows, not_dispatched_in_time)
 
 
 def late_delivery_rate(t: Tables) -> pd.DataFrame:
@@ -160,7 +166,8 @@ def gmv_usd(t: Tables) -> pd.DataFrame:
     return _ratio(t.order_rows, t.order_rows["gmv_usd"].fillna(0.0))
 
 
-# -- pillar 4: make it right -------------------------------------------------------------------------------------
+# -- pillar 4: make it right ---------------------------------------------------------------------------------
+
 
 def _not_cancelled(t: Tables) -> pd.DataFrame:
     return t.order_rows[t.order_rows["cancelled_at"].isna()]
@@ -200,7 +207,8 @@ def dispute_seller_win_rate(t: Tables) -> pd.DataFrame:
     return _ratio(rows, rows["dispute_outcome"] == "seller_won")
 
 
-# -- pillar 2: listing compliance (review cohorts, unit = listing) -----------------------------------------------
+# -- pillar 2: listing compliance (review cohorts, unit = listing) -------------------------------------------
+
 
 def _moderation(t: Tables) -> pd.DataFrame:
     return t.moderation.assign(time=t.moderation["reviewed_at"], unit=t.moderation["listing_id"])
@@ -250,11 +258,13 @@ def listings_removed(t: Tables) -> pd.DataFrame:
     return _ratio(rows, pd.Series(1.0, index=rows.index))
 
 
-# -- pillar 1: malicious sellers ---------------------------------------------------------------------------------
+# -- pillar 1: malicious sellers -----------------------------------------------------------------------------
+
 
 def _actions(t: Tables) -> pd.DataFrame:
-    rows = t.enforcement.merge(t.sellers[["seller_id", "tier", "business_type", "joined_at"]], on="seller_id",
-                               how="left").rename(columns={"tier": "seller_tier"})
+    rows = t.enforcement.merge(
+        t.sellers[["seller_id", "tier", "business_type", "joined_at"]], on="seller_id", how="left"
+    ).rename(columns={"tier": "seller_tier"})
     rows["seller_tenure_band"] = _tenure_band(_days_between(rows["joined_at"], rows["actioned_at"]))
     rows = rows.sort_values(["actioned_at", "action_id"])
     rows["earlier_actions"] = rows.groupby("seller_id").cumcount()
@@ -264,12 +274,19 @@ def _actions(t: Tables) -> pd.DataFrame:
 def seller_ban_rate(t: Tables) -> pd.DataFrame:
     monday = lambda s: s.dt.to_period("W-SUN").dt.start_time  # noqa: E731
     active = pd.DataFrame({"seller_id": t.orders["seller_id"], "week": monday(t.orders["ordered_at"])})
-    actions = pd.DataFrame({"seller_id": t.enforcement["seller_id"], "week": monday(t.enforcement["actioned_at"]),
-                            "ban": t.enforcement["action"] == "ban"})
+    actions = pd.DataFrame(
+        {
+            "seller_id": t.enforcement["seller_id"],
+            "week": monday(t.enforcement["actioned_at"]),
+            "ban": t.enforcement["action"] == "ban",
+        }
+    )
     banned = actions[actions["ban"]][["seller_id", "week"]].drop_duplicates().assign(banned=True)
     weeks = pd.concat([active, actions[["seller_id", "week"]]]).drop_duplicates()
     weeks = weeks.merge(banned, on=["seller_id", "week"], how="left")
-    weeks = weeks.merge(t.sellers[["seller_id", "market", "tier", "business_type", "joined_at"]], on="seller_id")
+    weeks = weeks.merge(
+        t.sellers[["seller_id", "market", "tier", "business_type", "joined_at"]], on="seller_id"
+    )
     weeks["seller_tenure_band"] = _tenure_band(_days_between(weeks["joined_at"], weeks["week"]))
     weeks = weeks.rename(columns={"tier": "seller_tier"}).assign(time=weeks["week"], unit=weeks["seller_id"])
     return _ratio(weeks, _flag(weeks["banned"]))
@@ -281,11 +298,14 @@ def repeat_offender_rate(t: Tables) -> pd.DataFrame:
 
 
 def bad_actor_gmv_share(t: Tables) -> pd.DataFrame:
-    bans = t.enforcement[(t.enforcement["action"] == "ban") & t.enforcement["reason"].isin(["fraud", "counterfeit"])]
+    bans = t.enforcement[
+        (t.enforcement["action"] == "ban") & t.enforcement["reason"].isin(["fraud", "counterfeit"])
+    ]
     first_ban = bans.groupby("seller_id")["actioned_at"].min().rename("first_ban")
     rows = t.orders.merge(first_ban, left_on="seller_id", right_index=True, how="left")
-    in_window = (rows["first_ban"] >= rows["ordered_at"]) & (rows["first_ban"] <= rows["ordered_at"]
-                                                              + pd.Timedelta(days=90))
+    in_window = (rows["first_ban"] >= rows["ordered_at"]) & (
+        rows["first_ban"] <= rows["ordered_at"] + pd.Timedelta(days=90)
+    )
     gmv = rows["gmv_usd"].fillna(0.0)
     rows = rows.assign(time=rows["ordered_at"], unit=rows["seller_id"])
     return _ratio(rows, gmv.where(in_window, 0.0), gmv)
@@ -309,20 +329,49 @@ def enforcement_actions(t: Tables) -> pd.DataFrame:
 
 
 REFERENCE: dict[str, Callable[[Tables], pd.DataFrame]] = {
-    function.__name__: function for function in [
-        not_as_described_rate, counterfeit_claim_rate, damaged_claim_rate, negative_review_rate,
-        late_dispatch_rate, late_delivery_rate, valid_tracking_rate, seller_fault_cancel_rate, order_defect_rate,
-        orders, gmv_usd, refund_rate, refund_gmv_share, median_hours_to_refund, dispute_escalation_rate,
-        dispute_seller_win_rate, listing_violation_rate, proactive_detection_share, violating_prevalence,
-        appeal_overturn_rate, listing_appeal_rate, hours_to_listing_removal, listings_removed, seller_ban_rate,
-        repeat_offender_rate, bad_actor_gmv_share, detection_to_action_hours, enforcement_overturn_rate,
+    function.__name__: function
+    for function in [
+        not_as_described_rate,
+        counterfeit_claim_rate,
+        damaged_claim_rate,
+        negative_review_rate,
+        late_dispatch_rate,
+        late_delivery_rate,
+        valid_tracking_rate,
+        seller_fault_cancel_rate,
+        order_defect_rate,
+        orders,
+        gmv_usd,
+        refund_rate,
+        refund_gmv_share,
+        median_hours_to_refund,
+        dispute_escalation_rate,
+        dispute_seller_win_rate,
+        listing_violation_rate,
+        proactive_detection_share,
+        violating_prevalence,
+        appeal_overturn_rate,
+        listing_appeal_rate,
+        hours_to_listing_removal,
+        listings_removed,
+        seller_ban_rate,
+        repeat_offender_rate,
+        bad_actor_gmv_share,
+        detection_to_action_hours,
+        enforcement_overturn_rate,
         enforcement_actions,
     ]
 }
 
 
-def reference_frame(rows: pd.DataFrame, kind: str, by: Sequence[str] = (), weeks: Sequence[str] = (),
-                    where: dict | None = None, period: str = "week") -> pd.DataFrame:
+def reference_frame(
+    rows: pd.DataFrame,
+    kind: str,
+    by: Sequence[str] = (),
+    weeks: Sequence[str] = (),
+    where: dict | None = None,
+    period: str = "week",
+) -> pd.DataFrame:
     """Aggregate reference rows into metric-frame numbers: per unit first, then per period × segment."""
     rows = rows[rows["time"].notna()].copy()
     monday = rows["time"].dt.to_period("W-SUN").dt.start_time
@@ -335,13 +384,27 @@ def reference_frame(rows: pd.DataFrame, kind: str, by: Sequence[str] = (), weeks
     keys = ["period_start", *by]
     if kind == "duration":
         grouped = rows.assign(x2=rows["x"] ** 2).groupby(keys, dropna=False)
-        out = grouped.agg(numerator=("x", "sum"), denominator=("x", "size"), value=("x", "median"),
-                          units=("unit", "nunique"), sum_x2=("x2", "sum"))
+        out = grouped.agg(
+            numerator=("x", "sum"),
+            denominator=("x", "size"),
+            value=("x", "median"),
+            units=("unit", "nunique"),
+            sum_x2=("x2", "sum"),
+        )
         return out.reset_index()
     per_unit = rows.groupby([*keys, "unit"], dropna=False)[["x", "y"]].sum().reset_index()
     per_unit = per_unit.assign(xx=per_unit["x"] ** 2, yy=per_unit["y"] ** 2, xy=per_unit["x"] * per_unit["y"])
-    out = per_unit.groupby(keys, dropna=False).agg(
-        numerator=("x", "sum"), denominator=("y", "sum"), units=("unit", "size"), sum_x2=("xx", "sum"),
-        sum_y2=("yy", "sum"), sum_xy=("xy", "sum")).reset_index()
+    out = (
+        per_unit.groupby(keys, dropna=False)
+        .agg(
+            numerator=("x", "sum"),
+            denominator=("y", "sum"),
+            units=("unit", "size"),
+            sum_x2=("xx", "sum"),
+            sum_y2=("yy", "sum"),
+            sum_xy=("xy", "sum"),
+        )
+        .reset_index()
+    )
     out["value"] = out["numerator"] / out["denominator"] if kind == "ratio" else out["numerator"]
     return out

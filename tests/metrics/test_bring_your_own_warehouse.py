@@ -46,17 +46,28 @@ metrics:
     format: currency
 """
 
-SALES = pd.DataFrame({
-    "sale_no": [1, 2, 3, 4, 5, 6],
-    "sold_ts": pd.to_datetime(["2026-11-16 09:00", "2026-11-17 10:00", "2026-11-18 11:00", "2026-11-19 12:00",
-                               "2026-11-23 08:00", "2026-11-24 08:00"]),
-    "country": ["FR", "FR", "FR", "DE", "FR", "DE"],
-    "segment": ["kids' toys", "garden", "kids' toys", "garden", "garden", "garden"],
-    "shop": ["a", "a", "b", "c", "a", "c"],
-    "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
-})
-REFUNDS = pd.DataFrame({"sale_no": [1, 3, 5], "refund_ts": pd.to_datetime(["2026-11-20", "2026-11-30",
-                                                                           "2026-11-25"])})
+SALES = pd.DataFrame(
+    {
+        "sale_no": [1, 2, 3, 4, 5, 6],
+        "sold_ts": pd.to_datetime(
+            [
+                "2026-11-16 09:00",
+                "2026-11-17 10:00",
+                "2026-11-18 11:00",
+                "2026-11-19 12:00",
+                "2026-11-23 08:00",
+                "2026-11-24 08:00",
+            ]
+        ),
+        "country": ["FR", "FR", "FR", "DE", "FR", "DE"],
+        "segment": ["kids' toys", "garden", "kids' toys", "garden", "garden", "garden"],
+        "shop": ["a", "a", "b", "c", "a", "c"],
+        "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+    }
+)
+REFUNDS = pd.DataFrame(
+    {"sale_no": [1, 3, 5], "refund_ts": pd.to_datetime(["2026-11-20", "2026-11-30", "2026-11-25"])}
+)
 
 
 @pytest.fixture

@@ -52,13 +52,19 @@ def test_a_good_catalog_loads_and_defaults_the_unit_column(tmp_path):
 
 def test_duplicate_name_across_files(tmp_path):
     write_catalog(tmp_path, GOOD, "a.yaml")
-    write_catalog(tmp_path, GOOD.replace("dimensions:\n  market: Market.\n  category: Category.\n", ""), "b.yaml")
+    write_catalog(
+        tmp_path, GOOD.replace("dimensions:\n  market: Market.\n  category: Category.\n", ""), "b.yaml"
+    )
     message = load_error(tmp_path)
-    assert "b.yaml" in message and "'refund_rate'" in message and "duplicate" in message and "a.yaml" in message
+    assert (
+        "b.yaml" in message and "'refund_rate'" in message and "duplicate" in message and "a.yaml" in message
+    )
 
 
 def test_unknown_dimension_lists_the_closest_first(tmp_path):
-    message = load_error(write_catalog(tmp_path, GOOD.replace("dimensions: [market]", "dimensions: [markte]")))
+    message = load_error(
+        write_catalog(tmp_path, GOOD.replace("dimensions: [market]", "dimensions: [markte]"))
+    )
     assert "pillar.yaml" in message and "'refund_rate'" in message and "'dimensions'" in message
     assert "valid choices (closest first): market, category" in message
 
@@ -80,8 +86,9 @@ def test_missing_field(tmp_path):
 
 
 def test_misspelt_field_and_bad_choice(tmp_path):
-    message = load_error(write_catalog(tmp_path, GOOD.replace("direction: lower_is_better",
-                                                              "directon: lower_is_better")))
+    message = load_error(
+        write_catalog(tmp_path, GOOD.replace("direction: lower_is_better", "directon: lower_is_better"))
+    )
     assert "field 'directon'" in message and "field 'direction' is missing" in message
     message = load_error(write_catalog(tmp_path, GOOD.replace("kind: ratio", "kind: rate")))
     assert "field 'kind'" in message and "'ratio'" in message
@@ -115,5 +122,6 @@ def test_env_var_selects_the_catalog(tmp_path, monkeypatch):
 
 def test_docs_metrics_md_is_current():
     current = (Path(__file__).parents[2] / "docs" / "metrics.md").read_text(encoding="utf-8")
-    assert current == render_markdown(metrics.load_catalog(PACKAGED_CATALOG)), \
+    assert current == render_markdown(metrics.load_catalog(PACKAGED_CATALOG)), (
         "docs/metrics.md is stale: run `gne metrics docs`"
+    )

@@ -28,8 +28,21 @@ def test_show_and_unknown_name():
 
 def test_sql_prints_parseable_sql_in_each_dialect_with_bound_values():
     for dialect in ["duckdb", "spark", "trino"]:
-        result = runner.invoke(app, ["sql", "refund_rate", "--by", "category", "--where", "market=ID,TH",
-                                     "--weeks", "2026-W40..2026-W47", "--dialect", dialect])
+        result = runner.invoke(
+            app,
+            [
+                "sql",
+                "refund_rate",
+                "--by",
+                "category",
+                "--where",
+                "market=ID,TH",
+                "--weeks",
+                "2026-W40..2026-W47",
+                "--dialect",
+                dialect,
+            ],
+        )
         assert result.exit_code == 0, result.output
         text, _, params = result.output.partition("-- parameters:")
         assert sqlglot.parse_one(text, read=dialect) is not None
@@ -48,12 +61,19 @@ def test_catalog_option_and_docs_check(tmp_path: Path):
     catalog.mkdir()
     (catalog / "one.yaml").write_text(
         "metrics:\n  - {name: sales, title: Sales, description: Number of sales rows., pillar: make_it_right,"
-        " owner: me, source: sales, time_column: sold_at, kind: count, numerator: COUNT(*), direction: neutral,"
-        " format: count, unit: order}\n")
+        " owner: me, source: sales, time_column: sold_at, kind: count, numerator: COUNT(*),"
+        " direction: neutral, format: count, unit: order}\n"
+    )
     result = runner.invoke(app, ["list", "--catalog", str(catalog)], env={"COLUMNS": "250"})
     assert result.exit_code == 0 and "sales" in result.output and "refund_rate" not in result.output
     output = tmp_path / "metrics.md"
-    assert runner.invoke(app, ["docs", "--check", "--output", str(output), "--catalog", str(catalog)]).exit_code == 1
+    assert (
+        runner.invoke(app, ["docs", "--check", "--output", str(output), "--catalog", str(catalog)]).exit_code
+        == 1
+    )
     assert runner.invoke(app, ["docs", "--output", str(output), "--catalog", str(catalog)]).exit_code == 0
     assert "### sales" in output.read_text()
-    assert runner.invoke(app, ["docs", "--check", "--output", str(output), "--catalog", str(catalog)]).exit_code == 0
+    assert (
+        runner.invoke(app, ["docs", "--check", "--output", str(output), "--catalog", str(catalog)]).exit_code
+        == 0
+    )

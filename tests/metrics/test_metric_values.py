@@ -12,7 +12,9 @@ NUMBERS = ["numerator", "denominator", "value", "units", "sum_x2", "sum_y2", "su
 
 
 def assert_frames_match(frame: pd.DataFrame, expected: pd.DataFrame, keys: list[str], kind: str) -> None:
-    columns = [c for c in NUMBERS if c in expected.columns and (kind == "ratio" or c not in ("sum_y2", "sum_xy"))]
+    columns = [
+        c for c in NUMBERS if c in expected.columns and (kind == "ratio" or c not in ("sum_y2", "sum_xy"))
+    ]
     if kind in ("count", "sum"):
         columns = [c for c in columns if c != "denominator"]
         assert frame["denominator"].isna().all() and frame["sum_y2"].isna().all()
@@ -20,18 +22,34 @@ def assert_frames_match(frame: pd.DataFrame, expected: pd.DataFrame, keys: list[
     want = expected.set_index(keys).sort_index()
     assert list(got.index) == list(want.index), "the engine and pandas disagree on which cells exist"
     for column in columns:
-        np.testing.assert_allclose(got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9,
-                                   atol=1e-9, err_msg=column)
+        np.testing.assert_allclose(
+            got[column].to_numpy(float), want[column].to_numpy(float), rtol=1e-9, atol=1e-9, err_msg=column
+        )
 
 
 def test_catalog_has_the_required_metrics():
-    required = {"refund_rate", "not_as_described_rate", "counterfeit_claim_rate", "late_delivery_rate",
-                "late_dispatch_rate", "seller_fault_cancel_rate", "seller_ban_rate", "appeal_overturn_rate",
-                "order_defect_rate", "orders", "gmv_usd", "median_hours_to_refund"}
+    required = {
+        "refund_rate",
+        "not_as_described_rate",
+        "counterfeit_claim_rate",
+        "late_delivery_rate",
+        "late_dispatch_rate",
+        "seller_fault_cancel_rate",
+        "seller_ban_rate",
+        "appeal_overturn_rate",
+        "order_defect_rate",
+        "orders",
+        "gmv_usd",
+        "median_hours_to_refund",
+    }
     assert required <= set(CATALOG.names())
     assert len(CATALOG) >= 22
-    assert {m.pillar for m in CATALOG} == {"malicious_sellers", "listing_compliance", "authentic_products",
-                                           "make_it_right"}
+    assert {m.pillar for m in CATALOG} == {
+        "malicious_sellers",
+        "listing_compliance",
+        "authentic_products",
+        "make_it_right",
+    }
     assert set(REFERENCE) == set(CATALOG.names()), "every catalog metric needs a pandas reference"
 
 
@@ -54,8 +72,9 @@ def test_metric_by_second_dimension_in_two_markets(name, conn, tables):
     by = [next((d for d in metric.dimensions if d != "market"), "market")]
     where = {"market": ["ID", "VN"]}
     frame = metrics.compute(conn, name, weeks=["2026-W46", "2026-W47"], by=by, where=where)
-    expected = reference_frame(REFERENCE[name](tables), metric.kind, by=by, weeks=["2026-W46", "2026-W47"],
-                               where=where)
+    expected = reference_frame(
+        REFERENCE[name](tables), metric.kind, by=by, weeks=["2026-W46", "2026-W47"], where=where
+    )
     assert_frames_match(frame, expected, ["period_start", *by], metric.kind)
 
 

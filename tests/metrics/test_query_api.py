@@ -43,8 +43,15 @@ def test_injection_in_a_filter_value_is_a_plain_unknown_value(conn):
     assert conn.sql(compiled.sql, compiled.params).empty
 
 
-@pytest.mark.parametrize("weeks, message", [("2026-47", "ISO week label"), ("2026-W54", "no ISO week"),
-                                            (("2026-W47", "2026-W40"), "ends before"), ([], "empty list")])
+@pytest.mark.parametrize(
+    "weeks, message",
+    [
+        ("2026-47", "ISO week label"),
+        ("2026-W54", "no ISO week"),
+        (("2026-W47", "2026-W40"), "ends before"),
+        ([], "empty list"),
+    ],
+)
 def test_bad_weeks(conn, weeks, message):
     with pytest.raises(metrics.MetricError, match=message):
         metrics.compute(conn, "orders", weeks=weeks)
@@ -63,8 +70,21 @@ def test_bad_period_horizon_and_dialect(conn):
 
 def test_frame_columns_follow_the_contract(conn):
     frame = metrics.compute(conn, "refund_rate", weeks="2026-W47", by=["market", "channel"])
-    assert list(frame.columns) == ["metric", "period", "period_start", "market", "channel", "numerator",
-                                   "denominator", "value", "units", "sum_x2", "sum_y2", "sum_xy", "is_mature"]
+    assert list(frame.columns) == [
+        "metric",
+        "period",
+        "period_start",
+        "market",
+        "channel",
+        "numerator",
+        "denominator",
+        "value",
+        "units",
+        "sum_x2",
+        "sum_y2",
+        "sum_xy",
+        "is_mature",
+    ]
     assert (frame["period"] == "2026-W47").all()
     assert (frame["period_start"] == pd.Timestamp("2026-11-16")).all()
     assert frame["is_mature"].dtype == bool and frame["units"].dtype == "int64"
@@ -85,7 +105,8 @@ def test_fixed_horizon_counts_only_events_within_the_horizon(conn, tables):
     week = rows["ordered_at"].dt.strftime("%G-W%V")
     rows = rows[week.between("2026-W44", "2026-W47")]
     within = (rows["request_status"] == "approved") & (
-        rows["resolved_at"] - rows["ordered_at"] <= pd.Timedelta(days=10))
+        rows["resolved_at"] - rows["ordered_at"] <= pd.Timedelta(days=10)
+    )
     expected = within.groupby(week).sum()
     assert frame["numerator"].tolist() == expected.astype(float).tolist()
     assert frame["denominator"].tolist() == rows.groupby(week).size().astype(float).tolist()
@@ -115,8 +136,10 @@ def test_duration_samples_match_the_frame(conn, tables):
     merged = frame.set_index(["period", "market"])
     np.testing.assert_allclose(grouped.median().loc[merged.index], merged["value"])
     np.testing.assert_allclose(grouped.sum().loc[merged.index], merged["numerator"])
-    np.testing.assert_allclose((values["value"] ** 2).groupby([values["period"], values["market"]]).sum()
-                               .loc[merged.index], merged["sum_x2"])
+    np.testing.assert_allclose(
+        (values["value"] ** 2).groupby([values["period"], values["market"]]).sum().loc[merged.index],
+        merged["sum_x2"],
+    )
     approved = tables.after_sales[(tables.after_sales["status"] == "approved")]
     approved = approved[approved["requested_at"].dt.strftime("%G-W%V").isin(["2026-W45", "2026-W46"])]
     hours = (approved["resolved_at"] - approved["requested_at"]).dt.total_seconds() / 3600
@@ -138,7 +161,9 @@ def test_delta_method_pieces_match_a_per_seller_groupby(conn, tables):
     orders = orders[orders["ordered_at"].dt.strftime("%G-W%V") == "2026-W46"]
     for row in frame.itertuples():
         subset = orders[orders["market"] == row.market]
-        per_seller = subset.assign(late=subset["shipped_at"] > subset["promised_ship_by"]).groupby("seller_id")
+        per_seller = subset.assign(late=subset["shipped_at"] > subset["promised_ship_by"]).groupby(
+            "seller_id"
+        )
         x, y = per_seller["late"].sum().to_numpy(float), per_seller.size().to_numpy(float)
         k, ratio = len(x), x.sum() / y.sum()
         cov = np.cov(x, y, ddof=1)

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from gnelib import metrics
-from gnelib.warehouse.spark import SparkConnection, export_parquet, local_session
+from gnelib.warehouse import WarehouseError
+from gnelib.warehouse.spark import export_parquet, open_spark
 
 pytestmark = pytest.mark.spark
 
@@ -24,10 +25,16 @@ CASES = [
 def spark(metric_warehouse, tmp_path_factory):
     """One SparkSession for the module, with the small warehouse registered from Parquet."""
     directory = tmp_path_factory.mktemp("parquet")
-    export_parquet(metric_warehouse, directory)
-    session = local_session()
-    yield SparkConnection(session, directory)
-    session.stop()
+    written = export_parquet(metric_warehouse, directory)
+    assert {path.stem for path in written} >= {
+        "orders",
+        "after_sales",
+        "reviews",
+        "enforcement",
+        "warehouse_meta",
+    }
+    with open_spark(f"local?parquet={directory}") as connection:
+        yield connection
 
 
 @pytest.mark.parametrize("name, options", CASES, ids=[f"{n}-{'-'.join(o)}" for n, o in CASES])
@@ -35,12 +42,16 @@ def test_spark_equals_duckdb(spark, conn, name, options):
     on_spark = metrics.compute(spark, name, weeks=("2026-W45", "2026-W47"), **options)
     on_duckdb = metrics.compute(conn, name, weeks=("2026-W45", "2026-W47"), **options)
     assert len(on_duckdb) > 0
-    keys = [c for c in on_duckdb.columns if c in ("metric", "period", "period_start", "is_mature", "units")
-            or c in options.get("by", [])]
+    keys = [
+        c
+        for c in on_duckdb.columns
+        if c in ("metric", "period", "period_start", "is_mature", "units") or c in options.get("by", [])
+    ]
     pd.testing.assert_frame_equal(on_spark[keys], on_duckdb[keys])
     for column in ["numerator", "denominator", "value", "sum_x2", "sum_y2", "sum_xy"]:
-        np.testing.assert_allclose(on_spark[column].to_numpy(float), on_duckdb[column].to_numpy(float),
-                                   rtol=1e-9, err_msg=column)
+        np.testing.assert_allclose(
+            on_spark[column].to_numpy(float), on_duckdb[column].to_numpy(float), rtol=1e-9, err_msg=column
+        )
 
 
 def test_spark_samples_and_value_checks(spark, conn):
@@ -50,3 +61,10 @@ def test_spark_samples_and_value_checks(spark, conn):
     with pytest.raises(metrics.UnknownChoiceError, match="closest first"):
         metrics.compute(spark, "refund_rate", where={"market": "US' OR 1=1 --"})
     assert spark.meta()["as_of"] == conn.meta()["as_of"]
+
+
+def test_spark_url_and_export_errors(tmp_path):
+    with pytest.raises(WarehouseError, match="only option is \\?parquet=DIR"):
+        open_spark("local?tables=/tmp")
+    with pytest.raises(WarehouseError, match="gne warehouse build"):
+        export_parquet(tmp_path / "missing.duckdb", tmp_path / "out")
