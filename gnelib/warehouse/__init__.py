@@ -4,5 +4,12 @@ from gnelib.warehouse.connection import Connection, DuckDBConnection, connect, d
 from gnelib.warehouse.errors import WarehouseError
 from gnelib.warehouse.generator import Summary, build_warehouse
 
-__all__ = ["Connection", "DuckDBConnection", "Summary", "WarehouseError", "build_warehouse", "connect",
-           "default_warehouse_path"]
+__all__ = [
+    "Connection",
+    "DuckDBConnection",
+    "Summary",
+    "WarehouseError",
+    "build_warehouse",
+    "connect",
+    "default_warehouse_path",
+]

@@ -1,6 +1,6 @@
 """The warehouse calendar: the order window, the as-of time, ISO weeks and mega-sale days.
 
-Times inside the generator are int64 microseconds since 1970-01-01 (naive UTC), the unit of DuckDB's TIMESTAMP.
+Times inside the generator are int64 microseconds since 1970-01-01 (naive UTC), DuckDB's TIMESTAMP unit.
 """
 
 from datetime import date, datetime, timedelta

@@ -1,6 +1,7 @@
 """`gne warehouse` sub-commands: build the demo warehouse and show what is in one."""
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,11 +14,19 @@ from gnelib.warehouse.generator import Summary, build_warehouse
 from gnelib.warehouse.scales import SCALES, resolve_scale
 from gnelib.warehouse.schema import TABLES
 
-app = typer.Typer(help="Build and inspect the demo GNE warehouse (a seeded DuckDB file).", no_args_is_help=True)
+app = typer.Typer(
+    help="Build and inspect the demo GNE warehouse (a seeded DuckDB file).", no_args_is_help=True
+)
 console = Console()
 
 SCALE_CHOICES = ", ".join(f"{s.name} (~{s.orders:,} orders)" for s in SCALES.values())
-PATH_HELP = "Warehouse file. Default: $GNE_WAREHOUSE, else data/gne.duckdb in the current directory."
+PathOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Warehouse file. Default: $GNE_WAREHOUSE, else data/gne.duckdb in the current directory.",
+        show_default=False,
+    ),
+]
 
 
 def _fail(error: GneError) -> None:
@@ -36,9 +45,11 @@ def _summary_table(summary: Summary) -> Table:
 
 @app.command()
 def build(
-    scale: str = typer.Option("small", help=f"Size: {SCALE_CHOICES}."),
-    seed: int = typer.Option(7, help="Random seed; the same seed and scale give identical tables."),
-    path: Path = typer.Option(None, help=PATH_HELP, show_default=False),
+    scale: Annotated[str, typer.Option(help=f"Size: {SCALE_CHOICES}.")] = "small",
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed and scale give identical tables.")
+    ] = 7,
+    path: PathOption = None,
 ) -> None:
     """Generate the seeded synthetic warehouse with its planted incidents.
 
@@ -47,8 +58,13 @@ def build(
     target = path or default_warehouse_path()
     try:
         resolve_scale(scale)
-        with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), console=console) as bar:
+        with Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
             task = bar.add_task("starting", total=None)
 
             def report(step: str, done: int, total: int) -> None:
@@ -58,13 +74,15 @@ def build(
             bar.update(task, description="done", completed=bar.tasks[0].total)
     except GneError as error:
         _fail(error)
-    console.print(f"Built [bold]{summary.path}[/bold] in {summary.seconds:.1f} s: scale {summary.scale}, "
-                  f"seed {summary.seed}, as of {summary.as_of}.")
+    console.print(
+        f"Built [bold]{summary.path}[/bold] in {summary.seconds:.1f} s: scale {summary.scale}, "
+        f"seed {summary.seed}, as of {summary.as_of}."
+    )
     console.print(_summary_table(summary))
 
 
 @app.command()
-def info(path: Path = typer.Option(None, help=PATH_HELP, show_default=False)) -> None:
+def info(path: PathOption = None) -> None:
     """Show a warehouse's tables with row counts, its order date range, as-of time and planted incidents."""
     target = path or default_warehouse_path()
     try:
@@ -74,9 +92,11 @@ def info(path: Path = typer.Option(None, help=PATH_HELP, show_default=False)) ->
     try:
         meta = conn.meta()
         span = conn.sql("SELECT min(ordered_at) AS first, max(ordered_at) AS last FROM orders").iloc[0]
-        console.print(f"[bold]{target}[/bold]: scale {meta.get('scale')}, seed {meta.get('seed')}, "
-                      f"as of {meta.get('as_of')}, weeks {meta.get('first_week')}..{meta.get('last_complete_week')} "
-                      f"(+ partial), orders {span['first']} .. {span['last']}")
+        console.print(
+            f"[bold]{target}[/bold]: scale {meta.get('scale')}, seed {meta.get('seed')}, "
+            f"as of {meta.get('as_of')}, weeks {meta.get('first_week')}..{meta.get('last_complete_week')} "
+            f"(+ partial), orders {span['first']} .. {span['last']}"
+        )
         tables = Table(title="tables")
         tables.add_column("table")
         tables.add_column("rows", justify="right")
@@ -84,9 +104,11 @@ def info(path: Path = typer.Option(None, help=PATH_HELP, show_default=False)) ->
             count = conn.sql(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0]
             tables.add_row(name, f"{count:,}")
         console.print(tables)
-        incidents = conn.sql("SELECT name, market, start_week || '..' || end_week AS weeks, "
-                             "dimension || '=' || dimension_value AS segment, replace(metrics, ',', ', ') AS metrics, "
-                             "expected_size FROM incidents ORDER BY incident_id")
+        incidents = conn.sql(
+            "SELECT name, market, start_week || '..' || end_week AS weeks, "
+            "dimension || '=' || dimension_value AS segment, replace(metrics, ',', ', ') AS metrics, "
+            "expected_size FROM incidents ORDER BY incident_id"
+        )
         planted = Table(title="planted incidents")
         for column in incidents.columns:
             planted.add_column(column, overflow="fold", no_wrap=column in ("name", "market"))

@@ -1,6 +1,7 @@
 """Dimension values and the base rates of the synthetic marketplace.
 
-Every rate is a per-order (or per-review) probability before seller, channel, carrier and incident multipliers.
+Every rate is a per-order (or per-review) probability before seller, channel, carrier and incident
+multipliers.
 Outcomes are drawn independently of one another given the seller, so each planted incident moves only the
 metrics its manifest row names.
 """
@@ -80,8 +81,12 @@ CHANNELS = {"live": (0.20, 3.5), "short_video": (0.25, 1.0), "mall": (0.20, 0.45
 CHANNEL_NAMES = tuple(CHANNELS)
 
 # Carrier: (share of a market's orders, late-delivery multiplier, extra transit days).
-CARRIERS = {"carrier_a": (0.35, 0.9, 0), "carrier_b": (0.25, 1.0, 0), "carrier_c": (0.25, 1.15, 1),
-            "carrier_d": (0.15, 1.0, 1)}
+CARRIERS = {
+    "carrier_a": (0.35, 0.9, 0),
+    "carrier_b": (0.25, 1.0, 0),
+    "carrier_c": (0.25, 1.15, 1),
+    "carrier_d": (0.15, 1.0, 1),
+}
 CARRIER_NAMES = tuple(CARRIERS)
 
 TIERS = ("new", "bronze", "silver", "gold")
@@ -102,8 +107,14 @@ LATE_DISPATCH_RATE = 0.035
 LATE_DELIVERY_RATE = 0.06
 REVIEW_RATE = 0.35
 NEGATIVE_REVIEW_SHARE = 0.06  # of reviews, before market and seller multipliers
-CANCEL_REASONS = ("out_of_stock", "unable_to_ship", "pricing_error", "buyer_changed_mind", "payment_failed",
-                  "fraud_suspected")
+CANCEL_REASONS = (
+    "out_of_stock",
+    "unable_to_ship",
+    "pricing_error",
+    "buyer_changed_mind",
+    "payment_failed",
+    "fraud_suspected",
+)
 CANCEL_FAULTS = ("seller", "buyer", "platform")
 
 # After-sales reasons: (rate per delivered order, share approved, request type when refund-only is possible).
@@ -129,18 +140,37 @@ DETECTION_SOURCES = {
 }
 DETECTION_SOURCE_NAMES = tuple(DETECTION_SOURCES)
 APPEAL_RATE = 0.20
-POLICIES = {"counterfeit": 0.20, "prohibited_item": 0.15, "misleading_claims": 0.25, "ip_infringement": 0.15,
-            "restricted_item": 0.10, "spam": 0.15}
+POLICIES = {
+    "counterfeit": 0.20,
+    "prohibited_item": 0.15,
+    "misleading_claims": 0.25,
+    "ip_infringement": 0.15,
+    "restricted_item": 0.10,
+    "spam": 0.15,
+}
 POLICY_NAMES = tuple(POLICIES)
 
-# Enforcement: action → (weekly hazard per active seller, reason mix, appeal rate, median detect→action hours).
+# Enforcement: action → (weekly hazard per active seller, reason mix, appeal rate,
+# median hours from detection to action).
 ENFORCEMENT_ACTIONS = {
-    "warning": (0.004, {"performance": 0.70, "prohibited_items": 0.15, "counterfeit": 0.10, "fraud": 0.05},
-                0.10, 72.0),
-    "suspension": (0.001, {"performance": 0.40, "counterfeit": 0.25, "prohibited_items": 0.20, "fraud": 0.15},
-                   0.30, 48.0),
-    "ban": (0.00025, {"fraud": 0.50, "counterfeit": 0.30, "prohibited_items": 0.15, "performance": 0.05},
-            0.45, 36.0),
+    "warning": (
+        0.004,
+        {"performance": 0.70, "prohibited_items": 0.15, "counterfeit": 0.10, "fraud": 0.05},
+        0.10,
+        72.0,
+    ),
+    "suspension": (
+        0.001,
+        {"performance": 0.40, "counterfeit": 0.25, "prohibited_items": 0.20, "fraud": 0.15},
+        0.30,
+        48.0,
+    ),
+    "ban": (
+        0.00025,
+        {"fraud": 0.50, "counterfeit": 0.30, "prohibited_items": 0.15, "performance": 0.05},
+        0.45,
+        36.0,
+    ),
 }
 ENFORCEMENT_ACTION_NAMES = tuple(ENFORCEMENT_ACTIONS)
 ENFORCEMENT_REASONS = ("fraud", "counterfeit", "prohibited_items", "performance")

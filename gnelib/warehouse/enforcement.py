@@ -39,8 +39,9 @@ def generate_enforcement(sellers: Sellers, seed: int) -> dict[str, object]:
     action_parts.append(np.full(int(banned.sum()), dims.ENFORCEMENT_ACTION_NAMES.index("ban")))
     for action in ("warning", "suspension"):
         hazard = dims.ENFORCEMENT_ACTIONS[action][0]
-        counts = rng.poisson(hazard * pressure * (active_until - start).clip(0) / np.maximum(
-            cal.AS_OF_US - start, 1))
+        counts = rng.poisson(
+            hazard * pressure * (active_until - start).clip(0) / np.maximum(cal.AS_OF_US - start, 1)
+        )
         who = np.repeat(np.arange(sellers.count), counts)
         seller_parts.append(who)
         action_parts.append(np.full(len(who), dims.ENFORCEMENT_ACTION_NAMES.index(action)))
@@ -62,12 +63,15 @@ def generate_enforcement(sellers: Sellers, seed: int) -> dict[str, object]:
     in_ring = sellers.is_ring[seller]
     reason[in_ring] = dims.ENFORCEMENT_REASONS.index("fraud")
     delay = (detect_hours * rng.lognormal(0.0, 0.8, len(seller)) * cal.US_PER_HOUR).astype(np.int64)
-    ring_first_signal = sellers.eligible_us[seller] + (rng.lognormal(np.log(4.0), 0.4, len(seller))
-                                                        * cal.US_PER_DAY).astype(np.int64)
+    ring_first_signal = sellers.eligible_us[seller] + (
+        rng.lognormal(np.log(4.0), 0.4, len(seller)) * cal.US_PER_DAY
+    ).astype(np.int64)
     detected = np.where(in_ring, np.minimum(ring_first_signal, actioned - cal.US_PER_HOUR), actioned - delay)
     detected = np.maximum(detected, sellers.joined_us[seller])
     appealed = rng.random(len(seller)) < appeal_rate
-    overturned = np.where(appealed, (rng.random(len(seller)) < dims.ENFORCEMENT_OVERTURN_RATE).astype(np.int8), -1)
+    overturned = np.where(
+        appealed, (rng.random(len(seller)) < dims.ENFORCEMENT_OVERTURN_RATE).astype(np.int8), -1
+    )
 
     order = np.lexsort((seller, actioned))
     return {

@@ -1,4 +1,4 @@
-"""Seller-level experiments: designs, random assignment, the planted effect, and the per-unit readout table."""
+"""Seller-level experiments: designs, random assignment, the planted effect and the per-unit readout table."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -48,24 +48,39 @@ class Design:
 
 
 DISPATCH_NUDGE = Design(
-    1, "dispatch_sla_nudge",
+    1,
+    "dispatch_sla_nudge",
     "Reminding sellers of their dispatch deadline 24 h ahead lowers the late dispatch rate.",
-    "2026-W36", 6, 0.5, "late_dispatch_rate", "seller_fault_cancel_rate,refund_rate", -0.10,
+    "2026-W36",
+    6,
+    0.5,
+    "late_dispatch_rate",
+    "seller_fault_cancel_rate,refund_rate",
+    -0.10,
     "defects = orders placed in the period and shipped after promised_ship_by; orders = orders placed",
-    "o.shipped_at > o.promised_ship_by", 0.0,
-    "Clean seller-level 50/50 test. Treatment sellers' late dispatch probability is planted at 0.9x control "
-    "during the test (true_effect = -10% relative). pre_defects/pre_orders cover the 4 weeks before the start "
-    "and correlate with the outcome, so CUPED reduces the variance. No sample-ratio mismatch.",
+    "o.shipped_at > o.promised_ship_by",
+    0.0,
+    "Clean seller-level 50/50 test. Treatment sellers' late dispatch probability is planted at 0.9x "
+    "control during the test (true_effect = -10% relative). pre_defects/pre_orders cover the 4 weeks "
+    "before the start and correlate with the outcome, so CUPED reduces the variance. No sample-ratio "
+    "mismatch.",
 )
 REFUND_FAST_TRACK = Design(
-    2, "refund_fast_track",
+    2,
+    "refund_fast_track",
     "Auto-approving small refund claims does not raise the refund rate.",
-    "2026-W40", 4, 0.5, "refund_rate", "not_as_described_rate,late_dispatch_rate", 0.0,
+    "2026-W40",
+    4,
+    0.5,
+    "refund_rate",
+    "not_as_described_rate,late_dispatch_rate",
+    0.0,
     "defects = orders placed in the period whose after-sales request was approved; orders = orders placed",
-    "r.status = 'approved'", 0.15,
-    "Deliberate sample-ratio mismatch: an assignment-logging bug lost 15% of treatment units, so the observed "
-    "split is far from the designed 50/50 (chi-square p << 0.0005). A readout must flag the SRM and withhold "
-    "the lift. The planted treatment effect is zero.",
+    "r.status = 'approved'",
+    0.15,
+    "Deliberate sample-ratio mismatch: an assignment-logging bug lost 15% of treatment units, so the "
+    "observed split is far from the designed 50/50 (chi-square p << 0.0005). A readout must flag the SRM "
+    "and withhold the lift. The planted treatment effect is zero.",
 )
 DESIGNS = (DISPATCH_NUDGE, REFUND_FAST_TRACK)
 VARIANTS = ("control", "treatment")
@@ -135,15 +150,22 @@ def fill_readouts(con: duckdb.DuckDBPyConnection, assignments: dict[int, np.ndar
     for design in DESIGNS:
         variant = assignments[design.experiment_id]
         units = np.flatnonzero(variant >= 0)
-        frame = pa.table({"seller_id": units.astype(np.int64) + 1,
-                          "variant": pa.array(np.array(VARIANTS)[variant[units]].tolist())})
+        frame = pa.table(
+            {
+                "seller_id": units.astype(np.int64) + 1,
+                "variant": pa.array(np.array(VARIANTS)[variant[units]].tolist()),
+            }
+        )
         con.register("_gne_assignment", frame)
         try:
-            con.execute(_READOUT_SQL.format(defect=design.defect_sql), {
-                "experiment_id": design.experiment_id,
-                "start": _midnight(design.start),
-                "pre_start": _midnight(design.pre_start),
-                "end": _midnight(design.end + timedelta(days=1)),
-            })
+            con.execute(
+                _READOUT_SQL.format(defect=design.defect_sql),
+                {
+                    "experiment_id": design.experiment_id,
+                    "start": _midnight(design.start),
+                    "pre_start": _midnight(design.pre_start),
+                    "end": _midnight(design.end + timedelta(days=1)),
+                },
+            )
         finally:
             con.unregister("_gne_assignment")

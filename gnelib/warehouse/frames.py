@@ -1,7 +1,7 @@
 """Turn the generator's numpy columns into Arrow tables that DuckDB appends without copying row by row.
 
-Conventions: timestamps are int64 microseconds with `NULL_TIME` for NULL; nullable booleans are int8 with -1 for
-NULL; low-cardinality text is a `Coded` (integer codes into a tuple of labels, -1 for NULL).
+Conventions: timestamps are int64 microseconds with `NULL_TIME` for NULL; nullable booleans are int8 with -1
+for NULL; low-cardinality text is a `Coded` (integer codes into a tuple of labels, -1 for NULL).
 """
 
 from dataclasses import dataclass

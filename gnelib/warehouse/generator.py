@@ -1,4 +1,4 @@
-"""Build the synthetic GNE warehouse: a seeded DuckDB file written to a temporary name and renamed into place."""
+"""Build the GNE demo warehouse: a seeded DuckDB file written to a temporary name and renamed into place."""
 
 import os
 import time
@@ -42,8 +42,12 @@ class Summary:
 
 def _meta_rows(scale: str, seed: int) -> dict[str, object]:
     meta = {
-        "seed": str(seed), "scale": scale, "as_of": cal.AS_OF.isoformat(sep=" "), "first_week": cal.FIRST_WEEK,
-        "last_complete_week": cal.LAST_COMPLETE_WEEK, "generator_version": GENERATOR_VERSION,
+        "seed": str(seed),
+        "scale": scale,
+        "as_of": cal.AS_OF.isoformat(sep=" "),
+        "first_week": cal.FIRST_WEEK,
+        "last_complete_week": cal.LAST_COMPLETE_WEEK,
+        "generator_version": GENERATOR_VERSION,
     }
     return {"key": list(meta), "value": list(meta.values())}
 
@@ -73,9 +77,13 @@ def _populate(con: duckdb.DuckDBPyConnection, scale_name: str, seed: int, progre
     assignments = exp.assign(sellers, seed)
     nudge = exp.DISPATCH_NUDGE
     generator = OrderGenerator(
-        sellers, scale, seed, dispatch_treated=exp.dispatch_treated(assignments),
+        sellers,
+        scale,
+        seed,
+        dispatch_treated=exp.dispatch_treated(assignments),
         dispatch_window_us=(cal.to_us(nudge.start), cal.to_us(nudge.end) + cal.US_PER_DAY),
-        dispatch_effect=nudge.true_effect)
+        dispatch_effect=nudge.true_effect,
+    )
     for week in range(cal.N_WEEKS):
         progress(f"orders {cal.week_label(week)}", 2 + week, total_steps)
         for table, columns in generator.week(week).items():
@@ -90,11 +98,13 @@ def _populate(con: duckdb.DuckDBPyConnection, scale_name: str, seed: int, progre
     con.execute("CHECKPOINT")
 
 
-def build_warehouse(path: str | os.PathLike, scale: str = "small", seed: int = 7,
-                    progress: Progress | None = None) -> Summary:
+def build_warehouse(
+    path: str | os.PathLike, scale: str = "small", seed: int = 7, progress: Progress | None = None
+) -> Summary:
     """Build the demo warehouse at `path` (replacing any file there only once the build has succeeded).
 
-    Same scale and seed give identical tables. Scales: small (~300k orders, seconds), medium (~5M), large (~50M).
+    Same scale and seed give identical tables. Scales: small (~300k orders, seconds), medium (~5M orders),
+    large (~50M orders).
     """
     resolve_scale(scale)
     if not isinstance(seed, int) or seed < 0:

@@ -1,4 +1,4 @@
-"""Seller-written text: plausible shop names and listing titles, with hostile strings mixed in at a small rate.
+"""Seller-written text: plausible shop names and listing titles, with hostile strings mixed in at a low rate.
 
 The hostile strings exercise escaping and layout downstream (HTML, quotes, non-Latin and right-to-left
 scripts, emoji, very long strings).
@@ -21,15 +21,82 @@ HOSTILE_STRINGS = (
     ("Best price guaranteed, authentic stock, fast shipping! " * 100)[:LONG_TEXT_CHARS],
 )
 
-_SHOP_FIRST = ("Sunny", "Golden", "Happy", "Blue", "Lucky", "Urban", "Green", "Royal", "Daily", "Bright",
-               "Maple", "Ocean", "Star", "Prime", "Cozy", "Pure", "Smart", "Little", "Grand", "True")
-_SHOP_SECOND = ("Beauty", "Style", "Home", "Gadgets", "Mart", "Corner", "Trading", "Goods", "Outlet", "Studio",
-                "Living", "Tech", "Boutique", "Supply", "Bazaar", "Market", "Select", "Hub", "Depot", "Co")
+_SHOP_FIRST = (
+    "Sunny",
+    "Golden",
+    "Happy",
+    "Blue",
+    "Lucky",
+    "Urban",
+    "Green",
+    "Royal",
+    "Daily",
+    "Bright",
+    "Maple",
+    "Ocean",
+    "Star",
+    "Prime",
+    "Cozy",
+    "Pure",
+    "Smart",
+    "Little",
+    "Grand",
+    "True",
+)
+_SHOP_SECOND = (
+    "Beauty",
+    "Style",
+    "Home",
+    "Gadgets",
+    "Mart",
+    "Corner",
+    "Trading",
+    "Goods",
+    "Outlet",
+    "Studio",
+    "Living",
+    "Tech",
+    "Boutique",
+    "Supply",
+    "Bazaar",
+    "Market",
+    "Select",
+    "Hub",
+    "Depot",
+    "Co",
+)
 _SHOP_SUFFIX = ("Store", "Shop", "Official", "Mall", "Express", "Online", "Direct", "Plus")
-_TITLE_ADJECTIVES = ("Premium", "New", "Original", "Portable", "Classic", "Mini", "Deluxe", "Soft", "Waterproof",
-                     "Lightweight", "Organic", "Wireless", "Vintage", "Large", "Travel")
-_TITLE_VARIANTS = ("Black", "White", "Pink", "Set of 2", "Pack of 3", "Size M", "Size L", "500ml", "Blue",
-                   "Limited Edition", "2026 Model", "Gift Box")
+_TITLE_ADJECTIVES = (
+    "Premium",
+    "New",
+    "Original",
+    "Portable",
+    "Classic",
+    "Mini",
+    "Deluxe",
+    "Soft",
+    "Waterproof",
+    "Lightweight",
+    "Organic",
+    "Wireless",
+    "Vintage",
+    "Large",
+    "Travel",
+)
+_TITLE_VARIANTS = (
+    "Black",
+    "White",
+    "Pink",
+    "Set of 2",
+    "Pack of 3",
+    "Size M",
+    "Size L",
+    "500ml",
+    "Blue",
+    "Limited Edition",
+    "2026 Model",
+    "Gift Box",
+)
 
 
 def _with_hostile(texts: np.ndarray, rng: np.random.Generator) -> list[str]:

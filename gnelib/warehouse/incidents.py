@@ -1,4 +1,4 @@
-"""The planted incidents: their parameters (used by the generator) and their manifest rows (the `incidents` table).
+"""The planted incidents: their parameters (for the generator) and their manifest (the `incidents` table).
 
 All incidents sit in 2026-W44..W47; markets US, GB and SG and every week before W44 are quiet.
 """
@@ -69,41 +69,78 @@ def manifest(fraud_ring_size: float) -> list[Incident]:
     logistics_size = LOGISTICS_LATE_RATE / usual_late_delivery_rate(LOGISTICS_MARKET, LOGISTICS_CARRIER)
     moderation_usual = dims.DETECTION_SOURCES[MODERATION_SOURCE][2]
     return [
-        Incident(1, "counterfeit_wave", "counterfeit_claim_rate,not_as_described_rate,refund_rate",
-                 COUNTERFEIT_MARKET, *COUNTERFEIT_WEEKS, "category", COUNTERFEIT_CATEGORY,
-                 f"counterfeit after-sales requests x{COUNTERFEIT_MULT:g} on ID beauty orders",
-                 COUNTERFEIT_MULT,
-                 "A wave of counterfeit beauty products in Indonesia: buyers of beauty orders placed in W46-W47 "
-                 "file four times the usual counterfeit claims, which raises the counterfeit claim, "
-                 "not-as-described (counterfeit included) and refund rates of ID beauty."),
-        Incident(2, "logistics_delay", "late_delivery_rate", LOGISTICS_MARKET, *LOGISTICS_WEEKS, "carrier",
-                 LOGISTICS_CARRIER,
-                 f"late deliveries of TH carrier_b orders rise to {LOGISTICS_LATE_RATE:.0%}",
-                 round(logistics_size, 2),
-                 "A carrier_b hub backlog in Thailand: orders placed in W45-W46 and shipped with carrier_b are "
-                 f"delivered after the promised date {LOGISTICS_LATE_RATE:.0%} of the time instead of the usual "
-                 f"{usual_late_delivery_rate(LOGISTICS_MARKET, LOGISTICS_CARRIER):.1%}."),
-        Incident(3, "fraud_ring", "seller_fault_cancel_rate,seller_ban_rate", FRAUD_MARKET, *FRAUD_WEEKS,
-                 "seller_tenure_band", "<30d",
-                 "seller-fault cancellations of VN <30d orders rise; the ring's sellers are banned for fraud in "
-                 "W46-W47",
-                 round(fraud_ring_size, 2),
-                 "A ring of new Vietnamese sellers (joined early in W44) takes orders it never ships: "
-                 f"{FRAUD_CANCEL_RATE:.0%} of its orders are cancelled for seller fault, lifting the seller-fault "
-                 "cancel rate of orders from <30d sellers; every ring seller is banned for fraud in W46-W47, "
-                 "lifting the seller ban rate."),
-        Incident(4, "moderation_regression", "appeal_overturn_rate", MODERATION_MARKET, *MODERATION_WEEKS,
-                 "detection_source", MODERATION_SOURCE,
-                 f"appeal overturn rate of proactive_model removals rises from {moderation_usual:.0%} to "
-                 f"{MODERATION_OVERTURN_RATE:.0%}",
-                 round(MODERATION_OVERTURN_RATE / moderation_usual, 2),
-                 "A regressed proactive moderation model in Malaysia removes compliant listings: removals it "
-                 "made on listings reviewed in W46-W47 are overturned on appeal far more often."),
-        Incident(5, "mix_shift", "late_dispatch_rate", MIX_MARKET, MIX_WEEK, MIX_WEEK, "channel", MIX_CHANNEL,
-                 f"live channel share of PH orders rises from {dims.CHANNELS[MIX_CHANNEL][0]:.0%} to "
-                 f"{MIX_TARGET_SHARE:.0%}; each channel's late dispatch rate is unchanged",
-                 MIX_TARGET_SHARE,
-                 "A live-selling campaign in the Philippines moves orders to the live channel, which dispatches "
-                 "late more often than other channels: the market's late dispatch rate rises through mix alone "
-                 "(a mix effect, not a rate effect)."),
+        Incident(
+            1,
+            "counterfeit_wave",
+            "counterfeit_claim_rate,not_as_described_rate,refund_rate",
+            COUNTERFEIT_MARKET,
+            *COUNTERFEIT_WEEKS,
+            "category",
+            COUNTERFEIT_CATEGORY,
+            f"counterfeit after-sales requests x{COUNTERFEIT_MULT:g} on ID beauty orders",
+            COUNTERFEIT_MULT,
+            "A wave of counterfeit beauty products in Indonesia: buyers of beauty orders placed in W46-W47 "
+            "file four times the usual counterfeit claims, which raises the counterfeit claim, "
+            "not-as-described (counterfeit included) and refund rates of ID beauty.",
+        ),
+        Incident(
+            2,
+            "logistics_delay",
+            "late_delivery_rate",
+            LOGISTICS_MARKET,
+            *LOGISTICS_WEEKS,
+            "carrier",
+            LOGISTICS_CARRIER,
+            f"late deliveries of TH carrier_b orders rise to {LOGISTICS_LATE_RATE:.0%}",
+            round(logistics_size, 2),
+            "A carrier_b hub backlog in Thailand: orders placed in W45-W46 and shipped with carrier_b are "
+            f"delivered after the promised date {LOGISTICS_LATE_RATE:.0%} of the time instead of the usual "
+            f"{usual_late_delivery_rate(LOGISTICS_MARKET, LOGISTICS_CARRIER):.1%}.",
+        ),
+        Incident(
+            3,
+            "fraud_ring",
+            "seller_fault_cancel_rate,seller_ban_rate",
+            FRAUD_MARKET,
+            *FRAUD_WEEKS,
+            "seller_tenure_band",
+            "<30d",
+            "seller-fault cancellations of VN <30d orders rise; the ring's sellers are banned for fraud in "
+            "W46-W47",
+            round(fraud_ring_size, 2),
+            "A ring of new Vietnamese sellers (joined early in W44) takes orders it never ships: "
+            f"{FRAUD_CANCEL_RATE:.0%} of its orders are cancelled for seller fault, lifting the seller-fault "
+            "cancel rate of orders from <30d sellers; every ring seller is banned for fraud in W46-W47, "
+            "lifting the seller ban rate.",
+        ),
+        Incident(
+            4,
+            "moderation_regression",
+            "appeal_overturn_rate",
+            MODERATION_MARKET,
+            *MODERATION_WEEKS,
+            "detection_source",
+            MODERATION_SOURCE,
+            f"appeal overturn rate of proactive_model removals rises from {moderation_usual:.0%} to "
+            f"{MODERATION_OVERTURN_RATE:.0%}",
+            round(MODERATION_OVERTURN_RATE / moderation_usual, 2),
+            "A regressed proactive moderation model in Malaysia removes compliant listings: removals it "
+            "made on listings reviewed in W46-W47 are overturned on appeal far more often.",
+        ),
+        Incident(
+            5,
+            "mix_shift",
+            "late_dispatch_rate",
+            MIX_MARKET,
+            MIX_WEEK,
+            MIX_WEEK,
+            "channel",
+            MIX_CHANNEL,
+            f"live channel share of PH orders rises from {dims.CHANNELS[MIX_CHANNEL][0]:.0%} to "
+            f"{MIX_TARGET_SHARE:.0%}; each channel's late dispatch rate is unchanged",
+            MIX_TARGET_SHARE,
+            "A live-selling campaign in the Philippines moves orders to the live channel, which dispatches "
+            "late more often than other channels: the market's late dispatch rate rises through mix alone "
+            "(a mix effect, not a rate effect).",
+        ),
     ]

@@ -8,7 +8,7 @@ import numpy as np
 from gnelib.warehouse import calendar as cal
 from gnelib.warehouse import dimensions as dims
 from gnelib.warehouse import incidents as inc
-from gnelib.warehouse.frames import Coded
+from gnelib.warehouse.frames import NULL_TIME, Coded
 from gnelib.warehouse.scales import Scale, rng_for
 from gnelib.warehouse.sellers import Sellers
 
@@ -28,8 +28,9 @@ def _review_times(rng: np.random.Generator, scale: Scale) -> tuple[np.ndarray, n
     return market.astype(np.int16), reviewed
 
 
-def _pick_listings(rng: np.random.Generator, sellers: Sellers, market: np.ndarray,
-                   reviewed: np.ndarray) -> np.ndarray:
+def _pick_listings(
+    rng: np.random.Generator, sellers: Sellers, market: np.ndarray, reviewed: np.ndarray
+) -> np.ndarray:
     """A listing of the review's market already published at review time (uniformly among those)."""
     listing_market = sellers.market[sellers.listing_seller]
     picked = np.empty(len(market), np.int64)
@@ -73,9 +74,12 @@ def generate_moderation(sellers: Sellers, scale: Scale, seed: int) -> dict[str, 
     overturn_rate = np.array([s[2] for s in sources.values()])[source]
     regression_weeks = [cal.week_index(w) for w in inc.MODERATION_WEEKS]
     week = cal.week_index_of(reviewed)
-    regressed = ((market == dims.MARKET_CODES.index(inc.MODERATION_MARKET))
-                 & (source == dims.DETECTION_SOURCE_NAMES.index(inc.MODERATION_SOURCE))
-                 & (week >= regression_weeks[0]) & (week <= regression_weeks[1]))
+    regressed = (
+        (market == dims.MARKET_CODES.index(inc.MODERATION_MARKET))
+        & (source == dims.DETECTION_SOURCE_NAMES.index(inc.MODERATION_SOURCE))
+        & (week >= regression_weeks[0])
+        & (week <= regression_weeks[1])
+    )
     overturn_rate = np.where(regressed, inc.MODERATION_OVERTURN_RATE, overturn_rate)
     known = appealed & (appeal_decided < cal.AS_OF_US)
     overturned = np.where(known, (rng.random(n) < overturn_rate).astype(np.int8), -1)
@@ -94,5 +98,5 @@ def generate_moderation(sellers: Sellers, scale: Scale, seed: int) -> dict[str, 
         "detection_source": Coded(source[keep], dims.DETECTION_SOURCE_NAMES),
         "appealed": appealed[keep].astype(np.int8),
         "appeal_overturned": overturned[keep],
-        "appeal_decided_at": np.where(known, appeal_decided, np.iinfo(np.int64).min)[keep],
+        "appeal_decided_at": np.where(known, appeal_decided, NULL_TIME)[keep],
     }

@@ -41,7 +41,9 @@ def daily_order_counts(scale: Scale, seed: int) -> np.ndarray:
 class FraudRingTally:
     """Expected seller-fault cancels of VN <30d orders, in the incident weeks and in the baseline weeks."""
 
-    sums: dict[str, list[float]] = field(default_factory=lambda: {"incident": [0.0, 0.0], "baseline": [0.0, 0.0]})
+    sums: dict[str, list[float]] = field(
+        default_factory=lambda: {"incident": [0.0, 0.0], "baseline": [0.0, 0.0]}
+    )
 
     def add(self, period: str, probabilities: np.ndarray) -> None:
         self.sums[period][0] += float(probabilities.sum())
@@ -70,6 +72,8 @@ class OrderGenerator:
     def __post_init__(self) -> None:
         self.counts = daily_order_counts(self.scale, self.seed)
         self.market_sellers = [np.flatnonzero(self.sellers.market == m) for m in range(len(dims.MARKETS))]
+        eligible = self.sellers.eligible_us
+        self.market_windows = [(eligible[c], self.sellers.banned_us[c]) for c in self.market_sellers]
         self.buyer_pool = np.maximum(1000, self.counts.sum(axis=0) * BUYERS_PER_ORDER).astype(np.int64)
 
     def week(self, index: int) -> dict[str, dict[str, object]]:
@@ -83,15 +87,17 @@ class OrderGenerator:
         return {"orders": order_cols, "after_sales": after_sales, "reviews": reviews}
 
     # -- who buys from whom, when --------------------------------------------------------------------------
-    def _place_orders(self, rng: np.random.Generator, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _place_orders(
+        self, rng: np.random.Generator, index: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         hour_cdf = np.cumsum(HOUR_OF_DAY_VOLUME / HOUR_OF_DAY_VOLUME.sum())
         markets, sellers, times = [], [], []
         for day in range(index * 7, min(index * 7 + 7, cal.N_DAYS)):
             day_start = cal.day_start_us(day)
             for m, candidates in enumerate(self.market_sellers):
                 n = int(self.counts[day, m])
-                active = ((self.sellers.eligible_us[candidates] <= day_start)
-                          & (self.sellers.banned_us[candidates] > day_start + cal.US_PER_DAY))
+                eligible_from, banned_at = self.market_windows[m]
+                active = (eligible_from <= day_start) & (banned_at > day_start + cal.US_PER_DAY)
                 cumulative = np.cumsum(np.where(active, self.sellers.weight[candidates], 0.0))
                 picks = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
                 hours = np.searchsorted(hour_cdf, rng.random(n), side="right")
@@ -103,8 +109,14 @@ class OrderGenerator:
         return market[order], seller[order], ordered[order]
 
     # -- the order row: segments, value, cancellation, dispatch, delivery ---------------------------------
-    def _fulfil(self, rng: np.random.Generator, index: int, market: np.ndarray, seller: np.ndarray,
-                ordered: np.ndarray) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
+    def _fulfil(
+        self,
+        rng: np.random.Generator,
+        index: int,
+        market: np.ndarray,
+        seller: np.ndarray,
+        ordered: np.ndarray,
+    ) -> tuple[dict[str, object], np.ndarray, np.ndarray]:
         s = self.sellers
         n = len(seller)
         week = cal.week_label(index)
@@ -117,33 +129,49 @@ class OrderGenerator:
         bounds = [band[1] for band in dims.TENURE_BANDS[:-1]]
         tenure = np.searchsorted(bounds, tenure_days, side="right").astype(np.int16)
 
-        on_sale_day = np.isin((ordered - cal.FIRST_US) // cal.US_PER_DAY,
-                              [(d - cal.FIRST_DAY).days for d in cal.MEGA_SALE_DAYS])
+        on_sale_day = np.isin(
+            (ordered - cal.FIRST_US) // cal.US_PER_DAY, [(d - cal.FIRST_DAY).days for d in cal.MEGA_SALE_DAYS]
+        )
         quantity = 1 + rng.poisson(0.25, n)
-        gmv_usd = np.round(s.listing_price_usd[listing] * quantity * np.where(on_sale_day, MEGA_SALE_PRICE, 1.0), 2)
+        gmv_usd = np.round(
+            s.listing_price_usd[listing] * quantity * np.where(on_sale_day, MEGA_SALE_PRICE, 1.0), 2
+        )
         fx = np.array([m.usd_to_local for m in dims.MARKETS])[market]
         decimals = np.array([m.local_decimals for m in dims.MARKETS])[market]
-        buyer = (market.astype(np.int64) + 1) * 1_000_000_000 + 1 + (
-            self.buyer_pool[market] * rng.random(n) ** 2).astype(np.int64)
+        buyer = (
+            (market.astype(np.int64) + 1) * 1_000_000_000
+            + 1
+            + (self.buyer_pool[market] * rng.random(n) ** 2).astype(np.int64)
+        )
 
         risk = s.risk[seller]
-        cancelled, fault, reason, ships = self._cancellations(rng, index, market, seller, tenure, ordered, risk)
+        cancelled, fault, reason, ships = self._cancellations(
+            rng, index, market, seller, tenure, ordered, risk
+        )
 
         promised_ship = cal.add_business_days(ordered, 2)
-        transit_days = (np.array([m.transit_days for m in dims.MARKETS])[market]
-                        + np.array([c[2] for c in dims.CARRIERS.values()])[carrier])
+        transit_days = (
+            np.array([m.transit_days for m in dims.MARKETS])[market]
+            + np.array([c[2] for c in dims.CARRIERS.values()])[carrier]
+        )
         promised_delivery = promised_ship + transit_days * cal.US_PER_DAY
-        late_dispatch = rng.random(n) < self._late_dispatch_probability(market, seller, channel, ordered, risk)
+        late_dispatch = rng.random(n) < self._late_dispatch_probability(
+            market, seller, channel, ordered, risk
+        )
         late_by = np.minimum(rng.exponential(0.5, n), transit_days - 1.0)
         on_time_share = 0.05 + 0.95 * rng.random(n)
-        shipped = np.where(late_dispatch, promised_ship + 60_000_000 + (late_by * cal.US_PER_DAY).astype(np.int64),
-                           ordered + (on_time_share * (promised_ship - ordered)).astype(np.int64))
+        shipped = np.where(
+            late_dispatch,
+            promised_ship + 60_000_000 + (late_by * cal.US_PER_DAY).astype(np.int64),
+            ordered + (on_time_share * (promised_ship - ordered)).astype(np.int64),
+        )
         late_delivery = rng.random(n) < self._late_delivery_probability(market, carrier, week)
         slack = np.maximum(promised_delivery - shipped - 12 * cal.US_PER_HOUR, 0)
         delivered = np.where(
             late_delivery,
             promised_delivery + cal.US_PER_HOUR + (rng.exponential(1.5, n) * cal.US_PER_DAY).astype(np.int64),
-            shipped + 12 * cal.US_PER_HOUR + (rng.random(n) * slack).astype(np.int64))
+            shipped + 12 * cal.US_PER_HOUR + (rng.random(n) * slack).astype(np.int64),
+        )
         tracking_valid = rng.random(n) < np.array([m.tracking_valid for m in dims.MARKETS])[market]
 
         is_shipped = ships & (shipped < cal.AS_OF_US)
@@ -176,20 +204,30 @@ class OrderGenerator:
 
     def _channels(self, rng: np.random.Generator, market: np.ndarray, week: str) -> np.ndarray:
         shares = np.array([c[0] for c in dims.CHANNELS.values()])
-        shifted = shares * (1 - inc.MIX_TARGET_SHARE) / (1 - shares[dims.CHANNEL_NAMES.index(inc.MIX_CHANNEL)])
+        shifted = (
+            shares * (1 - inc.MIX_TARGET_SHARE) / (1 - shares[dims.CHANNEL_NAMES.index(inc.MIX_CHANNEL)])
+        )
         shifted[dims.CHANNEL_NAMES.index(inc.MIX_CHANNEL)] = inc.MIX_TARGET_SHARE
         cdf = np.cumsum(shares)
         channel = np.searchsorted(cdf, rng.random(len(market)) * cdf[-1], side="right")
         if week == inc.MIX_WEEK:
             in_shift = market == dims.MARKET_CODES.index(inc.MIX_MARKET)
             shifted_cdf = np.cumsum(shifted)
-            channel[in_shift] = np.searchsorted(shifted_cdf, rng.random(int(in_shift.sum())) * shifted_cdf[-1],
-                                                side="right")
+            channel[in_shift] = np.searchsorted(
+                shifted_cdf, rng.random(int(in_shift.sum())) * shifted_cdf[-1], side="right"
+            )
         return np.minimum(channel, len(shares) - 1).astype(np.int16)
 
-    def _cancellations(self, rng: np.random.Generator, index: int, market: np.ndarray, seller: np.ndarray,
-                       tenure: np.ndarray, ordered: np.ndarray, risk: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _cancellations(
+        self,
+        rng: np.random.Generator,
+        index: int,
+        market: np.ndarray,
+        seller: np.ndarray,
+        tenure: np.ndarray,
+        ordered: np.ndarray,
+        risk: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Cancel time, fault code, reason code (NULL / -1 unless cancelled by the as-of time), and which
         orders go on to ship (neither cancelled nor about to be)."""
         n = len(seller)
@@ -207,14 +245,22 @@ class OrderGenerator:
         seller_reason = _draw_codes(rng, dims.SELLER_CANCEL_REASONS, dims.CANCEL_REASONS, n)
         platform_reason = _draw_codes(rng, dims.PLATFORM_CANCEL_REASONS, dims.CANCEL_REASONS, n)
         buyer_reason = np.full(n, dims.CANCEL_REASONS.index("buyer_changed_mind"), np.int16)
-        reason = np.select([fault == 0, fault == 1, fault == 2], [seller_reason, buyer_reason, platform_reason], -1)
+        reason = np.select(
+            [fault == 0, fault == 1, fault == 2], [seller_reason, buyer_reason, platform_reason], -1
+        )
         median_hours = np.array([20.0, 5.0, 0.5])[np.maximum(fault, 0)]
         cancelled = ordered + (median_hours * rng.lognormal(0.0, 0.8, n) * cal.US_PER_HOUR).astype(np.int64)
         known = (fault >= 0) & (cancelled < cal.AS_OF_US)
-        return (np.where(known, cancelled, NULL_TIME), np.where(known, fault, -1).astype(np.int16),
-                np.where(known, reason, -1).astype(np.int16), fault < 0)
+        return (
+            np.where(known, cancelled, NULL_TIME),
+            np.where(known, fault, -1).astype(np.int16),
+            np.where(known, reason, -1).astype(np.int16),
+            fault < 0,
+        )
 
-    def _tally_fraud_ring(self, index: int, market: np.ndarray, tenure: np.ndarray, p_seller: np.ndarray) -> None:
+    def _tally_fraud_ring(
+        self, index: int, market: np.ndarray, tenure: np.ndarray, p_seller: np.ndarray
+    ) -> None:
         week = cal.week_label(index)
         segment = (market == dims.MARKET_CODES.index(inc.FRAUD_MARKET)) & (tenure == 0)
         if inc.FRAUD_WEEKS[0] <= week <= inc.FRAUD_WEEKS[1]:
@@ -222,15 +268,23 @@ class OrderGenerator:
         elif inc.FRAUD_BASELINE_WEEKS[0] <= week <= inc.FRAUD_BASELINE_WEEKS[1]:
             self.tally.add("baseline", p_seller[segment])
 
-    def _late_dispatch_probability(self, market: np.ndarray, seller: np.ndarray, channel: np.ndarray,
-                                   ordered: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    def _late_dispatch_probability(
+        self,
+        market: np.ndarray,
+        seller: np.ndarray,
+        channel: np.ndarray,
+        ordered: np.ndarray,
+        risk: np.ndarray,
+    ) -> np.ndarray:
         market_mult = np.array([m.dispatch_mult for m in dims.MARKETS])[market]
         channel_mult = np.array([c[1] for c in dims.CHANNELS.values()])[channel]
         tier_mult = np.array([TIER_DISPATCH_MULT[t] for t in dims.TIERS])[self.sellers.tier[seller]]
         start, end = self.dispatch_window_us
         treated = self.dispatch_treated[seller] & (ordered >= start) & (ordered < end)
         effect = np.where(treated, 1 + self.dispatch_effect, 1.0)
-        return np.clip(dims.LATE_DISPATCH_RATE * market_mult * channel_mult * tier_mult * risk * effect, 0, 0.9)
+        return np.clip(
+            dims.LATE_DISPATCH_RATE * market_mult * channel_mult * tier_mult * risk * effect, 0, 0.9
+        )
 
     @staticmethod
     def _late_delivery_probability(market: np.ndarray, carrier: np.ndarray, week: str) -> np.ndarray:
@@ -238,15 +292,23 @@ class OrderGenerator:
         carrier_mult = np.array([c[1] for c in dims.CARRIERS.values()])[carrier]
         p = dims.LATE_DELIVERY_RATE * market_mult * carrier_mult
         if inc.LOGISTICS_WEEKS[0] <= week <= inc.LOGISTICS_WEEKS[1]:
-            hit = ((market == dims.MARKET_CODES.index(inc.LOGISTICS_MARKET))
-                   & (carrier == dims.CARRIER_NAMES.index(inc.LOGISTICS_CARRIER)))
+            hit = (market == dims.MARKET_CODES.index(inc.LOGISTICS_MARKET)) & (
+                carrier == dims.CARRIER_NAMES.index(inc.LOGISTICS_CARRIER)
+            )
             p = np.where(hit, inc.LOGISTICS_LATE_RATE, p)
         return p
 
-
     # -- after-sales requests and reviews of delivered orders ---------------------------------------------
-    def _after_sales(self, rng: np.random.Generator, index: int, market: np.ndarray, seller: np.ndarray,
-                     orders: dict[str, object], delivered: np.ndarray, gmv_usd: np.ndarray) -> dict[str, object]:
+    def _after_sales(
+        self,
+        rng: np.random.Generator,
+        index: int,
+        market: np.ndarray,
+        seller: np.ndarray,
+        orders: dict[str, object],
+        delivered: np.ndarray,
+        gmv_usd: np.ndarray,
+    ) -> dict[str, object]:
         rows = np.flatnonzero(delivered != NULL_TIME)
         m, sel, category = market[rows], seller[rows], orders["category"].codes[rows]
         rates = np.empty((len(rows), len(dims.AFTER_SALES_REASONS)))
@@ -261,21 +323,29 @@ class OrderGenerator:
         rates[:, counterfeit] *= np.where(brand, 0.3, 1.0)
         week = cal.week_label(index)
         if inc.COUNTERFEIT_WEEKS[0] <= week <= inc.COUNTERFEIT_WEEKS[1]:
-            wave = ((m == dims.MARKET_CODES.index(inc.COUNTERFEIT_MARKET))
-                    & (category == dims.CATEGORY_NAMES.index(inc.COUNTERFEIT_CATEGORY)))
+            wave = (m == dims.MARKET_CODES.index(inc.COUNTERFEIT_MARKET)) & (
+                category == dims.CATEGORY_NAMES.index(inc.COUNTERFEIT_CATEGORY)
+            )
             rates[:, counterfeit] *= np.where(wave, inc.COUNTERFEIT_MULT, 1.0)
         cdf = np.cumsum(rates, axis=1)
         reason = (rng.random(len(rows))[:, None] >= cdf).sum(axis=1)
         asked = reason < len(dims.AFTER_SALES_REASONS)
-        requested = delivered[rows] + cal.US_PER_HOUR + (rng.exponential(2.5, len(rows)) * cal.US_PER_DAY).astype(
-            np.int64)
+        requested = (
+            delivered[rows]
+            + cal.US_PER_HOUR
+            + (rng.exponential(2.5, len(rows)) * cal.US_PER_DAY).astype(np.int64)
+        )
         keep = asked & (requested < cal.AS_OF_US)
         rows, reason, requested = rows[keep], reason[keep].astype(np.int16), requested[keep]
         n = len(rows)
 
-        returnable = np.isin(reason, [dims.AFTER_SALES_REASON_NAMES.index(r)
-                                      for r in ("not_as_described", "damaged", "changed_mind")])
-        request_type = (rng.random(n) < np.where(returnable, 0.7, 0.2)).astype(np.int16)  # 1 = return_and_refund
+        returnable = np.isin(
+            reason,
+            [dims.AFTER_SALES_REASON_NAMES.index(r) for r in ("not_as_described", "damaged", "changed_mind")],
+        )
+        request_type = (rng.random(n) < np.where(returnable, 0.7, 0.2)).astype(
+            np.int16
+        )  # 1 = return_and_refund
         approve_rate = np.array([a for _, a in dims.AFTER_SALES_REASONS.values()])[reason]
         approved = rng.random(n) < approve_rate
         resolve_hours = 36.0 * rng.lognormal(0.0, 0.7, n) + request_type * 96.0
@@ -285,10 +355,13 @@ class OrderGenerator:
         partial = rng.random(n) < 0.2
         refund = np.where(status == 0, np.round(gmv_usd[rows] * np.where(partial, 0.5, 1.0), 2), 0.0)
         escalated_at = resolved + cal.US_PER_DAY
-        escalated = (rng.random(n) < np.where(status == 1, 0.25, 0.02)) & is_resolved & (escalated_at < cal.AS_OF_US)
+        escalated = (
+            (rng.random(n) < np.where(status == 1, 0.25, 0.02)) & is_resolved & (escalated_at < cal.AS_OF_US)
+        )
         dispute_decided = escalated_at + (5.0 * rng.lognormal(0.0, 0.5, n) * cal.US_PER_DAY).astype(np.int64)
-        outcome = np.where(escalated & (dispute_decided < cal.AS_OF_US), (rng.random(n) >= 0.55).astype(np.int16),
-                           -1)
+        outcome = np.where(
+            escalated & (dispute_decided < cal.AS_OF_US), (rng.random(n) >= 0.55).astype(np.int16), -1
+        )
 
         ids = np.arange(self.next_request_id, self.next_request_id + n, dtype=np.int64)
         self.next_request_id += n
@@ -305,24 +378,39 @@ class OrderGenerator:
             "dispute_outcome": Coded(outcome, dims.DISPUTE_OUTCOMES),
         }
 
-    def _reviews(self, rng: np.random.Generator, market: np.ndarray, seller: np.ndarray, order_ids: np.ndarray,
-                 delivered: np.ndarray) -> dict[str, object]:
+    def _reviews(
+        self,
+        rng: np.random.Generator,
+        market: np.ndarray,
+        seller: np.ndarray,
+        order_ids: np.ndarray,
+        delivered: np.ndarray,
+    ) -> dict[str, object]:
         rows = np.flatnonzero(delivered != NULL_TIME)
-        created = delivered[rows] + cal.US_PER_HOUR + (rng.exponential(3.0, len(rows)) * cal.US_PER_DAY).astype(
-            np.int64)
+        created = (
+            delivered[rows]
+            + cal.US_PER_HOUR
+            + (rng.exponential(3.0, len(rows)) * cal.US_PER_DAY).astype(np.int64)
+        )
         keep = (rng.random(len(rows)) < dims.REVIEW_RATE) & (created < cal.AS_OF_US)
         rows, created = rows[keep], created[keep]
         n = len(rows)
         review_mult = np.array([m.review_mult for m in dims.MARKETS])[market[rows]]
-        negative = rng.random(n) < np.clip(dims.NEGATIVE_REVIEW_SHARE * review_mult * self.sellers.risk[seller[rows]],
-                                           0.0, 0.9)
+        negative = rng.random(n) < np.clip(
+            dims.NEGATIVE_REVIEW_SHARE * review_mult * self.sellers.risk[seller[rows]], 0.0, 0.9
+        )
         low = np.where(rng.random(n) < 0.6, 1, 2)
         high = 3 + np.searchsorted([0.08, 0.33], rng.random(n), side="right")
-        return {"order_id": order_ids[rows], "rating": np.where(negative, low, high).astype(np.int32),
-                "created_at": created}
+        return {
+            "order_id": order_ids[rows],
+            "rating": np.where(negative, low, high).astype(np.int32),
+            "created_at": created,
+        }
 
 
-def _draw_codes(rng: np.random.Generator, shares: dict[str, float], labels: tuple[str, ...], n: int) -> np.ndarray:
+def _draw_codes(
+    rng: np.random.Generator, shares: dict[str, float], labels: tuple[str, ...], n: int
+) -> np.ndarray:
     """`n` draws from `shares`, as codes into `labels`."""
     codes = np.array([labels.index(name) for name in shares], np.int16)
     return codes[rng.choice(len(codes), n, p=list(shares.values()))]

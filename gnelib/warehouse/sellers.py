@@ -1,7 +1,7 @@
 """Sellers and their listings: who sells, since when, how much and how well.
 
-Order volume per seller is lognormal (a long tail: a few sellers take much of the volume) and each seller has a
-lognormal risk multiplier shared by its defect rates, so defects cluster by seller.
+Order volume per seller is lognormal (a long tail: a few sellers take much of the volume) and each seller has
+a lognormal risk multiplier shared by its defect rates, so defects cluster by seller.
 """
 
 from dataclasses import dataclass
@@ -146,10 +146,22 @@ def generate_sellers(scale: Scale, seed: int) -> Sellers:
     titles = hostile_text.listing_titles(np.array(dims.CATEGORY_NAMES)[category], rng)
 
     return Sellers(
-        market=market, joined_us=joined, weight=weight, risk=risk, tier=_tiers(joined, weight, risk),
-        business_type=business_type, kyc=kyc, is_ring=is_ring, display_name=names,
-        banned_us=np.full(total, NEVER, np.int64), listing_start=listing_start, listing_count=listing_count,
-        listing_category=category, listing_created_us=created, listing_price_usd=price, listing_title=titles,
+        market=market,
+        joined_us=joined,
+        weight=weight,
+        risk=risk,
+        tier=_tiers(joined, weight, risk),
+        business_type=business_type,
+        kyc=kyc,
+        is_ring=is_ring,
+        display_name=names,
+        banned_us=np.full(total, NEVER, np.int64),
+        listing_start=listing_start,
+        listing_count=listing_count,
+        listing_category=category,
+        listing_created_us=created,
+        listing_price_usd=price,
+        listing_title=titles,
     )
 
 

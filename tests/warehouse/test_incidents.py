@@ -1,11 +1,10 @@
-"""Each planted incident is visible in an independent pandas recomputation from the raw rows; quiet markets and
-weeks are flat. Rates use censoring-robust definitions (fixed horizons, or 'still not done past the deadline'
-counted as late) so that immature recent weeks compare like with like."""
+"""Each planted incident is visible in an independent pandas recomputation from the raw rows; quiet markets
+and weeks are flat. Rates use censoring-robust definitions (fixed horizons, or 'still not done past the
+deadline' counted as late) so that immature recent weeks compare like with like."""
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from warehouse_reference import AS_OF
 
 BASELINE_WEEKS = [f"2026-W{w}" for w in range(36, 44)]  # W36..W43: quiet everywhere
@@ -61,7 +60,8 @@ def test_counterfeit_wave_in_id_beauty(tables):
     assert rate(wave, "claim") >= 1.3 * rate(baseline, "claim")
     other_id = claims[(claims["market"] == "ID") & (claims["category"] != "beauty")]
     other_ratio = rate(other_id[other_id["week"] == "2026-W46"], "counterfeit") / rate(
-        other_id[other_id["week"].isin(BASELINE_WEEKS)], "counterfeit")
+        other_id[other_id["week"].isin(BASELINE_WEEKS)], "counterfeit"
+    )
     assert other_ratio < 2.0
 
 
@@ -86,14 +86,16 @@ def test_fraud_ring_in_vn_new_sellers(tables):
     assert during >= 3 * max(before, 0.01)
     vn_old = orders[(orders["market"] == "VN") & (orders["seller_tenure_band"] != "<30d")]
     assert rate(vn_old[vn_old["week"].isin(RECENT_WEEKS)], "seller_fault") < 1.5 * rate(
-        vn_old[vn_old["week"].isin(BASELINE_WEEKS)], "seller_fault")
+        vn_old[vn_old["week"].isin(BASELINE_WEEKS)], "seller_fault"
+    )
 
     bans = tables["enforcement"]
     bans = bans[(bans["action"] == "ban") & (bans["market"] == "VN")]
     weekly = bans.groupby("week").size().reindex([f"2026-W{w}" for w in range(18, 48)], fill_value=0)
     assert weekly[["2026-W46", "2026-W47"]].min() >= 5 * max(weekly.loc[:"2026-W45"].mean(), 0.5)
     ring_bans = bans[bans["week"].isin(["2026-W46", "2026-W47"]) & (bans["reason"] == "fraud")].merge(
-        tables["sellers"][["seller_id", "joined_at"]], on="seller_id")
+        tables["sellers"][["seller_id", "joined_at"]], on="seller_id"
+    )
     tenure_at_ban = ring_bans["actioned_at"] - ring_bans["joined_at"]
     assert (tenure_at_ban < pd.Timedelta(days=30)).mean() >= 0.8
 
@@ -101,7 +103,8 @@ def test_fraud_ring_in_vn_new_sellers(tables):
 def test_moderation_regression_in_my_proactive(tables):
     reviews = tables["listing_moderation"]
     decided = reviews[reviews["appeal_overturned"].notna()].assign(
-        overturned=lambda r: r["appeal_overturned"].astype(bool))
+        overturned=lambda r: r["appeal_overturned"].astype(bool)
+    )
     proactive = decided[decided["detection_source"] == "proactive_model"]
     my = proactive[proactive["market"] == "MY"]
     before = rate(my[my["week"].isin(BASELINE_WEEKS)], "overturned")
@@ -110,7 +113,8 @@ def test_moderation_regression_in_my_proactive(tables):
     assert during >= 2.5 * before
     quiet = proactive[proactive["market"].isin(QUIET_MARKETS)]
     assert rate(quiet[quiet["week"].isin(["2026-W46", "2026-W47"])], "overturned") < 1.6 * rate(
-        quiet[quiet["week"].isin(BASELINE_WEEKS)], "overturned")
+        quiet[quiet["week"].isin(BASELINE_WEEKS)], "overturned"
+    )
 
 
 def test_mix_shift_in_ph_is_mix_not_rate(tables):
@@ -143,11 +147,17 @@ def weekly_series(frame: pd.DataFrame, flag: str) -> pd.Series:
 @pytest.mark.parametrize("market", QUIET_MARKETS)
 def test_quiet_markets_stay_flat(tables, market):
     orders = open_orders(tables).query("market == @market")
-    all_orders = tables["orders"].query("market == @market").assign(
-        seller_fault=lambda o: o["cancel_fault"].eq("seller").fillna(False))
+    all_orders = (
+        tables["orders"]
+        .query("market == @market")
+        .assign(seller_fault=lambda o: o["cancel_fault"].eq("seller").fillna(False))
+    )
     claims = with_claims(tables).query("market == @market")
-    moderation = tables["listing_moderation"].query("market == @market and appeal_overturned.notna()").assign(
-        overturned=lambda r: r["appeal_overturned"].astype(bool))
+    moderation = (
+        tables["listing_moderation"]
+        .query("market == @market and appeal_overturned.notna()")
+        .assign(overturned=lambda r: r["appeal_overturned"].astype(bool))
+    )
     series = {
         "late_dispatch": (weekly_series(with_late_dispatch(orders), "late"), RECENT_WEEKS),
         "late_delivery": (weekly_series(with_late_delivery(orders), "late"), RECENT_WEEKS),
@@ -166,8 +176,9 @@ def test_no_incident_before_w44(tables):
     """The incident segments' weekly rates have no earlier spike of the incident's size."""
     claims = with_claims(tables)
     id_beauty = weekly_series(claims.query("market == 'ID' and category == 'beauty'"), "counterfeit")
-    th_b = weekly_series(with_late_delivery(open_orders(tables)).query("market == 'TH' and carrier == 'carrier_b'"),
-                         "late")
+    th_b = weekly_series(
+        with_late_delivery(open_orders(tables)).query("market == 'TH' and carrier == 'carrier_b'"), "late"
+    )
     early = [f"2026-W{w}" for w in range(18, 44)]
     assert id_beauty[early].max() < 3 * id_beauty[early].median()
     assert th_b[early].max() < 2.5 * th_b[early].median()
@@ -176,12 +187,28 @@ def test_no_incident_before_w44(tables):
 
 def test_manifest_names_the_planted_incidents(tables):
     incidents = tables["incidents"].set_index("name")
-    assert set(incidents.index) == {"counterfeit_wave", "logistics_delay", "fraud_ring", "moderation_regression",
-                                    "mix_shift"}
+    assert set(incidents.index) == {
+        "counterfeit_wave",
+        "logistics_delay",
+        "fraud_ring",
+        "moderation_regression",
+        "mix_shift",
+    }
     assert not set(incidents["market"]) & set(QUIET_MARKETS)
     assert incidents.loc["mix_shift", "expected_size"] == pytest.approx(0.45)
-    assert incidents.loc["counterfeit_wave", ["dimension", "dimension_value"]].tolist() == ["category", "beauty"]
-    catalog_names = {"refund_rate", "not_as_described_rate", "counterfeit_claim_rate", "late_delivery_rate",
-                     "late_dispatch_rate", "seller_fault_cancel_rate", "seller_ban_rate", "appeal_overturn_rate"}
+    assert incidents.loc["counterfeit_wave", ["dimension", "dimension_value"]].tolist() == [
+        "category",
+        "beauty",
+    ]
+    catalog_names = {
+        "refund_rate",
+        "not_as_described_rate",
+        "counterfeit_claim_rate",
+        "late_delivery_rate",
+        "late_dispatch_rate",
+        "seller_fault_cancel_rate",
+        "seller_ban_rate",
+        "appeal_overturn_rate",
+    }
     for metrics in incidents["metrics"]:
         assert set(metrics.split(",")) <= catalog_names

@@ -1,4 +1,4 @@
-"""The built warehouse has exactly the tables and columns (names, order, types) documented in docs/warehouse.md."""
+"""The built warehouse has exactly the tables and columns (names, order, types) of docs/warehouse.md."""
 
 import re
 from pathlib import Path
@@ -28,14 +28,26 @@ def documented_tables() -> dict[str, list[tuple[str, str]]]:
 
 def test_doc_lists_every_expected_table():
     assert set(documented_tables()) == {
-        "sellers", "listings", "listing_moderation", "orders", "after_sales", "reviews", "enforcement",
-        "experiment_designs", "experiments", "incidents", "warehouse_meta"}
+        "sellers",
+        "listings",
+        "listing_moderation",
+        "orders",
+        "after_sales",
+        "reviews",
+        "enforcement",
+        "experiment_designs",
+        "experiments",
+        "incidents",
+        "warehouse_meta",
+    }
 
 
 def test_built_tables_match_the_documented_schema(small_warehouse):
     with duckdb.connect(str(small_warehouse), read_only=True) as con:
-        rows = con.execute("SELECT table_name, column_name, data_type FROM information_schema.columns "
-                           "ORDER BY table_name, ordinal_position").fetchall()
+        rows = con.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall()
     built: dict[str, list[tuple[str, str]]] = {}
     for table, column, kind in rows:
         built.setdefault(table, []).append((column, kind))

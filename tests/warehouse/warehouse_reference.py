@@ -8,7 +8,6 @@ import pandas as pd
 AS_OF = pd.Timestamp("2026-11-26")
 
 
-
 def iso_week(times: pd.Series) -> pd.Series:
     """ISO week labels ('2026-W46') of timestamps, computed by pandas."""
     parts = times.dt.isocalendar()
