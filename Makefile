@@ -6,8 +6,12 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= small
 WAREHOUSE ?= data/gne.duckdb
 PLAN   ?= parameters/weekly.yaml
+# The deterministic warehouse the nbval references were made on (rebuilt when the generator changes).
+TEST_WAREHOUSE := build/test/gne-small-seed7.duckdb
+NBVAL  := $(BIN)/pytest --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg \
+          --nbval-kernel-name python3 -p no:cacheprovider
 
-.PHONY: help setup browser warehouse report test lint bench clean
+.PHONY: help setup browser warehouse report test nbval nbval-refresh lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -33,9 +37,19 @@ warehouse: $(WAREHOUSE)  ## build the demo warehouse if it is missing
 report: $(STAMP) $(WAREHOUSE)  ## the main job: the weekly plan for the latest week, ending in reports/index.html
 	$(BIN)/gne run $(PLAN)
 
-test: $(STAMP) browser  ## set up and run the whole test suite (what CI runs)
+$(TEST_WAREHOUSE): $(wildcard gnelib/warehouse/*.py) | $(STAMP)
+	$(BIN)/gne warehouse build --scale small --seed 7 --path $@
+
+test: $(STAMP) browser $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
 	$(BIN)/ruff check gnelib tests bench
 	$(BIN)/pytest
+	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(NBVAL)
+
+nbval: $(STAMP) $(TEST_WAREHOUSE)  ## re-execute the templates against their nbval references
+	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(NBVAL)
+
+nbval-refresh: $(STAMP) $(TEST_WAREHOUSE)  ## regenerate the nbval references after an intended change
+	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(BIN)/python tests/notebooks/refresh.py
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check gnelib tests bench
@@ -46,4 +60,4 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/batch_run.py
 
 clean:  ## remove the venv, the demo warehouse and generated reports
-	rm -rf $(VENV) data reports/*/ reports/index.html reports/runs.json
+	rm -rf $(VENV) data build reports/*/ reports/index.html reports/runs.json

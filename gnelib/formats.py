@@ -51,14 +51,18 @@ def format_p_value(p: float | None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def axis_formatter(fmt: str, change: bool = False) -> Callable[[float, int], str]:
-    """A matplotlib tick formatter for a metric format (compact: no units beyond % / pp / h)."""
+def axis_formatter(fmt: str, change: bool = False, span: float | None = None) -> Callable[[float, int], str]:
+    """A matplotlib tick formatter for a metric format (compact: no units beyond % / pp / h).
+
+    `span` (the axis range in metric units) fixes one number of decimals for every tick of the axis.
+    """
     scale = SCALES.get(fmt, 1.0)
     suffix = {"percent": " pp" if change else "%", "hours": " h"}.get(fmt, "")
+    fixed = None if span is None else 0 if span * scale >= 5 else 1 if span * scale >= 0.5 else 2
 
     def tick(value: float, _position: int) -> str:
         shown = value * scale
-        decimals = 0 if abs(shown) >= 10 or shown == 0 else 1 if abs(shown) >= 1 else 2
+        decimals = fixed if fixed is not None else 0 if abs(shown) >= 10 or shown == 0 else 1 if abs(shown) >= 1 else 2
         return f"{shown:,.{decimals}f}{suffix}"
 
     return tick

@@ -362,6 +362,8 @@ def _notable_mix(
         if np.isnan(row["mix"]) or abs(row["mix"]) < relative * abs(root_cause.baseline_value):
             continue
         rows = root_cause.segments[root_cause.segments["dimension"] == row["dimension"]]
+        if rows.empty:
+            continue
         gainer = rows.loc[(rows["current_share"] - rows["baseline_share"]).abs().idxmax()]
         if gainer["share_p_value"] < share_alpha:
             return str(row["dimension"])

@@ -4,6 +4,7 @@ import base64
 import io
 from collections.abc import Sequence
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -29,10 +30,11 @@ def trend_chart(
     ax.plot(data["period_start"], data["value"], color=PALETTE["primary"], linewidth=2, zorder=2)
     mature = data["is_mature"].astype(bool) if "is_mature" in data else pd.Series(True, index=data.index)
     ax.scatter(data.loc[mature, "period_start"], data.loc[mature, "value"], color=PALETTE["primary"], s=18, zorder=3)
-    ax.scatter(
-        data.loc[~mature, "period_start"], data.loc[~mature, "value"],
-        facecolors="white", edgecolors=PALETTE["primary"], s=30, zorder=3, label="still maturing",
-    )
+    if (~mature).any():
+        ax.scatter(
+            data.loc[~mature, "period_start"], data.loc[~mature, "value"],
+            facecolors="white", edgecolors=PALETTE["primary"], s=30, zorder=3, label="still maturing",
+        )
     flagged = data[data["period"].isin(list(anomalies))]
     if not flagged.empty:
         ax.scatter(flagged["period_start"], flagged["value"], color=PALETTE["bad"], s=70, zorder=4, label="anomaly")
@@ -40,7 +42,11 @@ def trend_chart(
         current = data[data["period"] == highlight]
         if not current.empty:
             ax.axvline(current["period_start"].iloc[0], color=PALETTE["highlight"], linestyle="--", linewidth=1)
-    ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt)))
+    low, high = ax.get_ylim()
+    ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, span=high - low)))
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -65,7 +71,8 @@ def segment_rate_chart(
         data=data, y=dimension, x="value", hue="period", order=[str(o) for o in order],
         hue_order=[baseline, current], palette=[PALETTE["muted"], PALETTE["primary"]], ax=ax,
     )
-    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt)))
+    low, high = ax.get_xlim()
+    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, span=high - low)))
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -93,7 +100,8 @@ def contribution_chart(
         left_neg = left_neg + values.clip(upper=0)
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, change=True)))
+    low, high = ax.get_xlim()
+    ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, change=True, span=high - low)))
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=9, loc="lower right")
     return ax

@@ -1,0 +1,207 @@
+"""After-sales ("make it right") report: refund rate, return/refund mix, reasons, disputes and time to refund,
+by category and channel, read like with like while recent weeks are still receiving claims.
+
+Order-based after-sales metrics take up to 30 days to mature. The report reads the latest week whose orders have
+all had at least `MIN_HORIZON_DAYS` to receive claims, and compares it with earlier weeks at the same fixed horizon
+(`horizon_days`), so that young and old weeks count the same window of events.
+"""
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gnelib import metrics
+from gnelib.analysis.insights import Insight
+from gnelib.analysis.maturity import comparable_horizon
+from gnelib.analysis.periods import previous_week, shift_week, week_range
+from gnelib.formats import format_p_value, format_value
+from gnelib.views.common import (
+    HISTORY_WEEKS,
+    TRAILING_WEEKS,
+    dive_insights,
+    finding,
+    market_label,
+    market_where,
+    metric_card,
+    ranked,
+    segment_baseline,
+    share_change,
+    weekly,
+    window,
+)
+from gnelib.viz.blocks import Card
+
+MIN_HORIZON_DAYS = 7
+DRIVER_DIMENSIONS = ("category", "channel")  # where the report looks for what drives a change
+ORDER_METRICS = ("refund_rate", "counterfeit_claim_rate", "not_as_described_rate")
+REQUEST_METRICS = ("dispute_escalation_rate", "dispute_seller_win_rate", "median_hours_to_refund")
+MIX_COLUMNS = {"type": ("request type", None), "reason": ("reason", None), "requests": ("requests this week", "count"),
+               "share": ("share of requests", "percent"), "baseline_share": ("share, previous 4 weeks", "percent"),
+               "approval_rate": ("approved", "percent"), "refunded_usd": ("refunded (USD)", "currency")}
+SEGMENT_COLUMNS = {"segment": ("segment", None), "baseline": ("before", "percent"), "current": ("read week", "percent"),
+                   "orders": ("orders, read week", "count")}
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """Which week the order-based metrics are read for, at which fixed horizon, and why (in plain words)."""
+
+    report_week: str
+    read_week: str
+    horizon_days: int | None
+    note: str
+
+
+def read_plan(conn, week: str, maturity_days: int | None = None) -> ReadPlan:
+    """The week and horizon for order-based after-sales metrics in a report for `week`.
+
+    Mature week: read as is. Otherwise the horizon is the age in whole days of the week's youngest orders at the
+    data's as-of time; when that is under `MIN_HORIZON_DAYS` the read moves back to the latest week old enough.
+    """
+    maturity = maturity_days if maturity_days is not None else metrics.get("refund_rate").maturity_days
+    as_of = pd.Timestamp(conn.meta()["as_of"])
+    age = _age_days(week, as_of)
+    if age >= maturity:
+        return ReadPlan(week, week, None, "")
+    read = week
+    while _age_days(read, as_of) < MIN_HORIZON_DAYS:
+        read = previous_week(read)
+    horizon = _age_days(read, as_of)
+    moved = "" if read == week else (
+        f"{week}'s orders are only {max(age, 0)} to {max(age, 0) + 7} days old, too young for refunds (most claims "
+        f"arrive 4 to 12 days after the order), so the order-based figures below read {read}. ")
+    note = (f"{moved}Refunds and claims keep arriving for up to {maturity} days after an order, so every week is "
+            f"compared counting only what happened within {horizon} days of the order; the final figures will be "
+            f"higher.")
+    return ReadPlan(week, read, horizon, note)
+
+
+def _age_days(week: str, as_of: pd.Timestamp) -> int:
+    return int((as_of - week_range(week)[1]) / pd.Timedelta(days=1))
+
+
+def headline_cards(conn, market: str, plan: ReadPlan) -> list[Card]:
+    """Order-based rates for the read week at the plan's horizon; request-based ones for the report week."""
+    cards = [metric_card(weekly(conn, name, market, plan.read_week, TRAILING_WEEKS + 1,
+                                horizon_days=plan.horizon_days), plan.read_week, name,
+                         label=_read_label(name, plan)) for name in ORDER_METRICS]
+    for name in REQUEST_METRICS:
+        horizon = comparable_horizon(conn, metrics.get(name), plan.report_week)
+        frame = weekly(conn, name, market, plan.report_week, TRAILING_WEEKS + 1, horizon_days=horizon)
+        label = metrics.get(name).title + (f" (within {horizon} days of the request)" if horizon else "")
+        cards.append(metric_card(frame, plan.report_week, name, label=label))
+    return cards
+
+
+def _read_label(name: str, plan: ReadPlan) -> str:
+    title = metrics.get(name).title
+    if plan.horizon_days is None:
+        return title
+    return f"{title} ({plan.read_week}, within {plan.horizon_days} days)"
+
+
+def refund_trends(conn, market: str, plan: ReadPlan, history: int = HISTORY_WEEKS) -> dict[str, pd.DataFrame]:
+    """Refund rate per order week as counted today (`as_of_today`, immature weeks flagged) and at the plan's
+    fixed horizon (`fixed_horizon`; the same frame when the week is mature)."""
+    today = weekly(conn, "refund_rate", market, plan.report_week, history)
+    fixed = weekly(conn, "refund_rate", market, plan.read_week, history, horizon_days=plan.horizon_days) \
+        if plan.horizon_days else today
+    return {"as_of_today": today, "fixed_horizon": fixed}
+
+
+def refund_by(conn, market: str, plan: ReadPlan, dimension: str, trailing: int = TRAILING_WEEKS) -> pd.DataFrame:
+    """Refund rate per segment of `dimension` (category, channel, …) in the read week vs the pooled trailing
+    weeks, at the plan's horizon (for `segment_rate_chart`)."""
+    frame = metrics.compute(conn, "refund_rate", weeks=window(plan.read_week, trailing + 1), by=[dimension],
+                            where=market_where(market), horizon_days=plan.horizon_days)
+    return segment_baseline(frame, dimension, plan.read_week, "ratio", trailing)
+
+
+def segment_table(segments: pd.DataFrame, dimension: str, week: str) -> pd.DataFrame:
+    """`refund_by` as one row per segment: `baseline`, `current`, `orders` (read week), largest first."""
+    current = segments[segments["period"] == week].set_index(dimension)
+    before = segments[segments["period"] != week].set_index(dimension)
+    table = pd.DataFrame({"baseline": before["value"], "current": current["value"],
+                          "orders": current["denominator"]})
+    table.index.name = "segment"
+    return table.reset_index().sort_values("orders", ascending=False, na_position="last", ignore_index=True)
+
+
+def request_mix(conn, market: str, week: str, trailing: int = TRAILING_WEEKS) -> pd.DataFrame:
+    """After-sales requests made in `week` by type × reason: `requests`, `share` of all requests, the same share
+    over the `trailing` previous weeks (`baseline_requests` in all of them), `approval_rate` (of all requests,
+    decided or not) and `refunded_usd`."""
+    start, end = week_range(shift_week(week, -trailing))[0], week_range(week)[1]
+    rows = conn.sql(
+        "SELECT DATE_TRUNC('week', a.requested_at) AS week_start, a.type, a.reason, COUNT(*) AS requests, "
+        "SUM(CASE WHEN a.status = 'approved' THEN 1 ELSE 0 END) AS approved, "
+        "SUM(a.refund_amount_usd) AS refunded_usd "
+        "FROM after_sales AS a JOIN orders AS o ON o.order_id = a.order_id "
+        "WHERE ($market IS NULL OR o.market = $market) AND a.requested_at >= $start AND a.requested_at < $end "
+        "GROUP BY 1, 2, 3",
+        {"market": market_label(market), "start": start.to_pydatetime(), "end": end.to_pydatetime()},
+    )
+    is_current = pd.to_datetime(rows["week_start"]) == week_range(week)[0]
+    current = rows[is_current].groupby(["type", "reason"])[["requests", "approved", "refunded_usd"]].sum()
+    before = rows[~is_current].groupby(["type", "reason"])["requests"].sum()
+    table = current.reindex(current.index.union(before.index), fill_value=0)
+    table["share"] = table["requests"] / max(table["requests"].sum(), 1)
+    table["baseline_requests"] = before.reindex(table.index, fill_value=0)
+    table["baseline_share"] = table["baseline_requests"] / max(before.sum(), 1)
+    table["approval_rate"] = table["approved"] / table["requests"].where(table["requests"] > 0)
+    return table.reset_index().sort_values("requests", ascending=False, ignore_index=True)
+
+
+def request_trends(conn, market: str, week: str, history: int = HISTORY_WEEKS) -> dict[str, pd.DataFrame]:
+    """Weekly frames (by request week) of dispute escalation, seller win rate and median hours to refund."""
+    return {name: weekly(conn, name, market, week, history) for name in REQUEST_METRICS}
+
+
+def key_insights(conn, market: str, week: str, limit: int = 6) -> list[Insight]:
+    """The report's key findings, most important first, each with its numbers and confidence (the read plan's
+    maturity note is shown separately, above them)."""
+    label = market_label(market)
+    plan = read_plan(conn, week)
+    found = []
+    for name in ORDER_METRICS:
+        found += dive_insights(conn, name, market, plan.read_week, horizon_days=plan.horizon_days,
+                               dimensions=DRIVER_DIMENSIONS, pairs=())
+    for name in ("dispute_escalation_rate", "median_hours_to_refund"):
+        found += dive_insights(conn, name, market, week, dimensions=DRIVER_DIMENSIONS, pairs=())
+    mix = _mix_finding(request_mix(conn, market, week), week, label)
+    return ranked(_one_per_metric(found) + ([mix] if mix else []), limit)
+
+
+def _one_per_metric(insights: list[Insight]) -> list[Insight]:
+    """Keep the strongest insight per metric (the deep dives overlap: counterfeit claims are also NAD claims)."""
+    best: dict[str, Insight] = {}
+    for insight in insights:
+        if insight.metric not in best or insight.score > best[insight.metric].score:
+            best[insight.metric] = insight
+    return list(best.values())
+
+
+def _mix_finding(mix: pd.DataFrame, week: str, market: str | None) -> Insight | None:
+    """The reason whose share of requests moved most, if it moved by at least 3 points, with a two-proportion test."""
+    by_reason = mix.groupby("reason")[["requests", "baseline_requests", "share", "baseline_share"]].sum()
+    if by_reason.empty or not by_reason["requests"].sum():
+        return None
+    shift = by_reason["share"] - by_reason["baseline_share"]
+    reason = shift.abs().idxmax()
+    if math.isnan(shift[reason]) or abs(shift[reason]) < 0.03:
+        return None
+    row = by_reason.loc[reason]
+    change = share_change(row["baseline_requests"], by_reason["baseline_requests"].sum(), row["requests"],
+                          by_reason["requests"].sum())
+    if change is None:
+        return None
+    where = f" in {market}" if market else ""
+    text = (f"{reason.replace('_', ' ').capitalize()} requests made up {format_value(row['share'], 'percent')} of "
+            f"after-sales requests{where} in {week} ({row['requests']:,.0f}), against "
+            f"{format_value(row['baseline_share'], 'percent')} over the previous {TRAILING_WEEKS} weeks "
+            f"({format_p_value(change.p_value)}).")
+    direction = "neutral" if not change.significant else "bad" if change.abs_change > 0 else "good"
+    return finding(text, "refund_rate", direction=direction, p_value=change.p_value, market=market)
+
+

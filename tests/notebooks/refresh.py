@@ -1,0 +1,40 @@
+"""Regenerate the nbval references: execute every template with fixed parameters on the small demo warehouse.
+
+Run through `make nbval-refresh` (which builds that warehouse and sets GNE_WAREHOUSE).
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import papermill
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE_PARAMETERS = {
+    "weekly_scorecard": {"market": "ID", "week": "2026-W47"},
+    "metric_deep_dive": {"market": "TH", "metric": "late_delivery_rate", "week": "2026-W46"},
+    "seller_risk": {"market": "VN", "week": "2026-W47"},
+    "listing_compliance": {"market": "MY", "week": "2026-W47"},
+    "after_sales": {"market": "ID", "week": "2026-W47"},
+    "experiment_readout": {"market": "all", "experiment": "dispatch_sla_nudge", "week": "2026-W47"},
+}
+
+
+def main() -> int:
+    if not os.environ.get("GNE_WAREHOUSE"):
+        print("Set GNE_WAREHOUSE to the small seed-7 warehouse (make nbval-refresh does).", file=sys.stderr)
+        return 2
+    for template, parameters in REFERENCE_PARAMETERS.items():
+        source = ROOT / "notebooks" / f"{template}.ipynb"
+        if not source.exists():
+            print(f"skipping {template}: {source} does not exist", file=sys.stderr)
+            continue
+        target = ROOT / "tests" / "notebooks" / f"{template}.ipynb"
+        papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
+                                   progress_bar=False)
+        print(f"wrote {target.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
