@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 CellFormatter = Callable[[object], str]
+SHORT_TEXT = 24
 
 
 def html_table(
@@ -35,6 +36,8 @@ def html_table(
             classes = [f"gne-{tone[col].get(index, '')}"] if tone.get(col) is not None and tone[col].get(index) else []
             if pd.api.types.is_number(row[col]):
                 classes.append("gne-num")
+            if len(text) <= SHORT_TEXT and not any(char.isspace() for char in text):
+                classes.append("gne-nowrap")  # keep short tokens like 2026-W47 on one line
             klass = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{klass}>{text if col in trusted_html else html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

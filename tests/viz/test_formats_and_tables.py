@@ -31,7 +31,7 @@ def test_table_escapes_data_and_colours_by_direction():
     out = html_table(frame, tone={"delta": tone})
     assert "<script>" not in out
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
-    assert 'class="gne-bad gne-num"' in out and 'class="gne-good gne-num"' in out
+    assert 'class="gne-bad gne-num gne-nowrap"' in out and 'class="gne-good gne-num gne-nowrap"' in out
 
 
 def test_tone_is_blank_when_not_significant_or_neutral():

@@ -1,0 +1,1 @@
+"""Browser checks of the generated HTML reports (headless Chromium from Debian, driven by Playwright)."""
