@@ -14,7 +14,7 @@ from scipy import stats
 from statsmodels.tsa.seasonal import STL
 
 from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.significance import change_test, pool_periods
+from gnelib.analysis.significance import STAT_COLUMNS, change_tests
 
 MAD_TO_SD = 1.4826
 
@@ -115,10 +115,12 @@ def weekly_anomalies(
         )
     frame = series.sort_values("period").reset_index(drop=True)
     values = frame["value"].to_numpy(dtype=float)
-    has_stats = kind != "duration" and {"numerator", "sum_x2"} <= set(frame.columns)
+    has_stats = kind != "duration" and set(STAT_COLUMNS) <= set(frame.columns)
     result = {
         name: np.full(len(frame), np.nan) for name in ("baseline", "scale", "robust_z", "score", "p_value")
     }
+    if has_stats:
+        tests = change_tests(trailing_pools(frame, kind, window), frame, kind)
     for t in range(min_history, len(frame)):
         history = values[max(0, t - window) : t]
         history = history[~np.isnan(history)]
@@ -127,9 +129,8 @@ def weekly_anomalies(
         baseline = np.median(history)
         scale = MAD_TO_SD * np.median(np.abs(history - baseline))
         if has_stats:
-            change = change_test(pool_periods(frame.iloc[max(0, t - window) : t], kind), frame.iloc[t], kind)
-            result["p_value"][t] = change.p_value
-            sampling_error = (change.ci_high - change.ci_low) / (2 * stats.norm.isf(change.alpha / 2))
+            result["p_value"][t] = tests["p_value"].iat[t]
+            sampling_error = tests["std_error"].iat[t]
             scale = max(scale, sampling_error) if np.isfinite(sampling_error) else scale
         result["baseline"][t], result["scale"][t] = baseline, scale
         deviation = values[t] - baseline
@@ -142,6 +143,19 @@ def weekly_anomalies(
         frame["robust_z"] > 0, "up", np.where(frame["robust_z"] < 0, "down", "flat")
     )
     return frame
+
+
+def trailing_pools(frame: pd.DataFrame, kind: str, window: int) -> pd.DataFrame:
+    """Row t: `pool_periods` of rows t−`window` … t−1 (fewer at the start; NaN for row 0), for all rows at
+    once with rolling sums of the sufficient statistics."""
+    sums = frame[list(STAT_COLUMNS)].astype(float).shift(1).rolling(window, min_periods=1).sum()
+    if kind in ("count", "sum"):
+        periods = np.minimum(np.arange(len(frame)), window).astype(float)
+        periods[periods == 0] = np.nan
+        sums["numerator"] /= periods
+        sums["units"] /= periods
+        sums["sum_x2"] /= periods**2
+    return sums
 
 
 def daily_anomalies(

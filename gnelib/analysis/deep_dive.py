@@ -160,6 +160,18 @@ def deep_dive(
     return result
 
 
+MATERIAL_SCORE = 2.0
+"""A scan cell is material when its calibrated robust z against the trailing median is at least this large:
+the move stands out from the series' own week-to-week swing (which, on large volumes, is mostly real drift
+that a sampling-error test calls significant). 2 rather than the anomaly threshold 3 because the
+significance test already guards against noise; on quiet simulated series |score| ≥ 2 holds in ~5% of weeks."""
+
+MIN_EVENTS = 10
+"""A scan cell needs at least this many events (observed this week, or expected at the trailing rate) to be
+material: below ~10 events a count's normal approximation is poor (Poisson skew 1/√λ > 0.3) and a rate at 0
+has zero estimated variance, so "2 of 20 → 0 of 22" looked like p < 0.001."""
+
+
 def scan(
     conn,
     week: str,
@@ -167,12 +179,27 @@ def scan(
     metrics: Sequence[str] | None = None,
     window: int = 13,
     alpha: float = 0.05,
+    trailing: int = 4,
 ) -> pd.DataFrame:
-    """Headline week-over-week change and anomaly for every metric × market, one `compute` per metric.
+    """Headline change and anomaly for every metric × market in `week`, one `compute` per metric.
 
-    Returns one row per metric × market: baseline, current, change with CI and p-value, BH-adjusted p-value
-    over the whole scan (`p_adjusted`, `significant`), the anomaly `score` and `anomaly` flag, `verdict`
-    (good/bad/neutral), `is_mature`, and `flag` (significant or anomalous), flagged rows first.
+    Returns one row per metric × market, flagged rows first: the week-over-week change (baseline, current,
+    CI, `p_value`), the change against the pooled trailing `trailing` weeks (`trailing_baseline`,
+    `trailing_p_value`), the anomaly `score` and `anomaly` flag, `verdict` (good/bad/neutral), `is_mature`,
+    `horizon_days`, and:
+
+    - `p_cell`: min(1, 2·min(week-over-week p, trailing p)) — Bonferroni over the two looks, so a sustained
+      incident is still caught in its later weeks, when the previous week is already affected;
+    - `p_adjusted`, `significant`: BH-FDR at `alpha` within each metric's family of markets (a hierarchical
+      family: one question per metric owner), not over the whole scan — pooling ~230 heterogeneous tests
+      let the many null metrics drown a real change (the small warehouse's counterfeit wave);
+    - `events`: the larger of this week's event count and the count expected at the trailing rate (durations:
+      this week's events);
+    - `material`: |score| ≥ `MATERIAL_SCORE` and `events` ≥ `MIN_EVENTS`;
+    - `comparable`: False for a fall in a still-maturing ratio without a fixed-horizon variant: its late
+      events (late deliveries, decided appeals…) have not all arrived, so it reads low and a fall is no
+      evidence (a rise still is);
+    - `flag` = significant and material and comparable.
     """
     from gnelib import metrics as metric_layer
 
@@ -185,7 +212,7 @@ def scan(
         else [name for name in catalog.names() if "market" in catalog.get(name).dimensions]
     )
     where = {"market": list(markets)} if markets else None
-    rows = []
+    tables = []
     for name in names:
         definition = catalog.get(name)
         horizon = resolve_horizon(conn, definition, week, AUTO)
@@ -198,15 +225,32 @@ def scan(
             events = metric_layer.samples(
                 conn, definition, weeks=[baseline, week], by=["market"], where=where, horizon_days=horizon
             )
-        for market, series in frame.groupby("market", sort=True):
-            row = _scan_row(definition, market, series, events, week, baseline, window, alpha)
-            rows.append({**row, "horizon_days": horizon})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table["p_adjusted"], table["significant"] = benjamini_hochberg(table["p_value"].to_numpy(), alpha)
-    table["flag"] = table["significant"] | table["anomaly"]
+        rows = [
+            _scan_row(definition, market, series, events, week, baseline, window, trailing, alpha)
+            for market, series in frame.groupby("market", sort=True)
+        ]
+        table = pd.DataFrame(rows)
+        if table.empty:
+            continue
+        table["horizon_days"] = horizon
+        tables.append(_judge_family(table, definition, alpha))
+    if not tables:
+        return pd.DataFrame()
+    table = pd.concat(tables, ignore_index=True)
     return table.sort_values(["flag", "p_adjusted"], ascending=[False, True], ignore_index=True)
+
+
+def _judge_family(table: pd.DataFrame, definition, alpha: float) -> pd.DataFrame:
+    """One metric's markets: cell p-value, BH within the family, materiality, comparability, flag."""
+    looks = table[["p_value", "trailing_p_value"]].min(axis=1, skipna=True)
+    table["p_cell"] = (2 * looks).clip(upper=1.0).where(table["trailing_p_value"].notna(), table["p_value"])
+    table["p_adjusted"], table["significant"] = benjamini_hochberg(table["p_cell"].to_numpy(), alpha)
+    table["material"] = table["score"].abs().ge(MATERIAL_SCORE) & table["events"].ge(MIN_EVENTS)
+    has_horizon = table["horizon_days"].notna()
+    maturing_fall = (definition.kind == "ratio") & ~table["is_mature"] & ~has_horizon & (table["score"] < 0)
+    table["comparable"] = ~maturing_fall
+    table["flag"] = table["significant"] & table["material"] & table["comparable"]
+    return table
 
 
 def _scan_row(
@@ -217,14 +261,16 @@ def _scan_row(
     week: str,
     baseline: str,
     window: int,
+    trailing: int,
     alpha: float,
 ) -> dict:
     scored = weekly_anomalies(series, definition.kind, window=window)
     row = {"metric": definition.name, "market": market, "week": week}
     current = scored[scored["period"] == week]
     before = scored[scored["period"] == baseline]
+    history = scored[scored["period"].isin(trailing_weeks(week, trailing))]
     nan = float("nan")
-    change = None
+    change = trailing_change = None
     if len(current) and len(before):
         try:
             if events is not None:
@@ -236,6 +282,13 @@ def _scan_row(
                 change = change_test(before.iloc[0], current.iloc[0], definition.kind, alpha)
         except AnalysisError:
             change = None
+    if events is None and len(current) and len(history):
+        try:
+            trailing_change = change_test(
+                pool_periods(history, definition.kind), current.iloc[0], definition.kind, alpha
+            )
+        except AnalysisError:
+            trailing_change = None
     values = (
         change.to_dict()
         if change
@@ -246,13 +299,29 @@ def _scan_row(
     values.pop("alpha", None)
     values.pop("significant", None)
     row.update(values)
+    row["trailing_baseline"] = trailing_change.baseline if trailing_change else nan
+    row["trailing_p_value"] = trailing_change.p_value if trailing_change else nan
     last = current.iloc[0] if len(current) else pd.Series(dtype=object)
     row["verdict"] = judge(definition.direction, change.direction) if change else "neutral"
     row["score"] = float(last.get("score", nan))
     row["anomaly"] = bool(last.get("flag", False))
     row["is_mature"] = bool(last.get("is_mature", False))
     row["units"] = float(last.get("units", nan))
+    row["events"] = _events(definition.kind, last, trailing_change, events, market, week)
     return row
+
+
+def _events(kind: str, current: pd.Series, trailing_change: Change | None, events, market, week) -> float:
+    """This week's event count, or the count expected at the trailing rate when that is larger."""
+    if events is not None:
+        return float(((events["market"] == market) & (events["period"] == week)).sum())
+    if current.empty:
+        return float("nan")
+    observed = float(current["numerator"])
+    if trailing_change is None:
+        return observed
+    expected = trailing_change.baseline * (float(current["denominator"]) if kind == "ratio" else 1.0)
+    return max(observed, expected)
 
 
 def _require_weeks(series: pd.DataFrame, weeks: list[str], metric: str, market: str | None) -> None:

@@ -77,6 +77,25 @@ def derived_explanatory_power(
     return raw / total if total else np.full(raw.shape, np.nan)
 
 
+def effect_labels(table: pd.DataFrame) -> np.ndarray:
+    """`mix` or `rate` per segment of a `decompose_ratio` table: which effect would have moved the total on
+    its own, each valued without the other — the share shift at the segment's *baseline* rate,
+    Δw·(r0 − R0), against the rate change at its *current* share, Δr·w1.
+
+    The symmetric Shapley split gives a segment that both grows and worsens (a fraud ring of new sellers:
+    share ×4, rate ×3) half of the interaction Δw·Δr as mix, so its worsening alone read as a mix shift; this
+    labelling gives the interaction to the rate, so a segment is `mix` only when its share moved at a rate
+    that was already unusual (the PH live-channel shift: the live rate was 3.5× the others before).
+    """
+    w0, w1 = table["baseline_share"], table["current_share"]
+    r0 = table["baseline_rate"].fillna(table["current_rate"])
+    r1 = table["current_rate"].fillna(table["baseline_rate"])
+    overall0 = table["baseline_numerator"].sum() / table["baseline_denominator"].sum()
+    mix_alone = (w1 - w0) * (r0 - overall0)
+    rate_alone = (r1 - r0) * w1
+    return np.where(mix_alone.abs() > rate_alone.abs(), "mix", "rate")
+
+
 def adtributor_candidates(table: pd.DataFrame, teep: float = 0.1, tep: float = 0.67) -> list[int]:
     """Row labels of a dimension's explanatory set: by surprise, add elements with EP > `teep` until their EP
     exceeds `tep`; empty when the dimension cannot explain the change that way."""
@@ -111,7 +130,10 @@ def explain_change(
     for counts) in both periods are not ranked. P-values are BH-adjusted within each dimension (a hierarchical
     family: dimension, then its elements). Significant candidate segments rank before the others, then by
     their dimension's total surprise (the "which dimension" signal; a set's own summed surprise favours large
-    noisy sets of rare events), so small noisy segments cannot crowd out a real cause. Per segment:
+    noisy sets of rare events; compared at 2 significant figures), then by the size of their Shapley share
+    of ΔR (Adtributor's EP is the change if only the element moved, which in a mix shift favours the segment
+    that lost share over the one that gained it), so small noisy segments cannot crowd out a real cause.
+    Labels: `effect_labels`. Per segment:
     `explained_share` (its Shapley share of ΔR), `ep` (Adtributor, normalised), `surprise` (JS, log2),
     `mix`/`rate` and the `effect` label (`mix`, `rate`; `additive` for counts), baseline and current rate and
     volume, and a BH-adjusted p-value for the labelled effect (rate test or share test).
@@ -200,7 +222,7 @@ def _dimension_table(
             table["baseline_denominator"],
             table["current_denominator"],
         )
-        table["effect"] = np.where(table["mix"].abs() > table["rate"].abs(), "mix", "rate")
+        table["effect"] = effect_labels(table)
     else:
         decomposed = decompose_additive(per_period.reset_index(), after.reset_index(), keys)
         table = decomposed.set_index(keys).join(before.add_prefix("pooled_")).join(after.add_prefix("stat_"))
@@ -268,14 +290,24 @@ def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float)
 
 
 def _rank(segments: pd.DataFrame) -> pd.DataFrame:
-    candidates = segments[segments["candidate"]].sort_values(
-        ["significant", "priority", "dimension_surprise", "ep"], ascending=[False, True, False, False]
+    candidates = segments[segments["candidate"]].assign(
+        surprise_key=segments["dimension_surprise"].map(_two_figures),
+        share_size=segments["explained_share"].abs(),
+    )
+    candidates = candidates.sort_values(
+        ["significant", "priority", "surprise_key", "share_size"], ascending=[False, True, False, False]
     )
     others = segments[~segments["candidate"]]
     others = others.reindex(others["explained_share"].abs().sort_values(ascending=False).index)
     ranked = pd.concat([candidates, others], ignore_index=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked.reindex(columns=_SEGMENT_COLUMNS)
+
+
+def _two_figures(value: float) -> float:
+    """A ranking key to 2 significant figures: dimensions within ~1% of each other tie (two dimensions that
+    split off the same sellers, e.g. tier `new` and tenure `<30d`, differ by noise), so the next key decides."""
+    return float(f"{value:.2g}") if np.isfinite(value) else value
 
 
 def _dimension_summary(
