@@ -11,7 +11,7 @@ from gnelib.analysis.anomaly import weekly_anomalies
 from gnelib.analysis.decomposition import decompose
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, build_insights, judge
-from gnelib.analysis.maturity import AUTO, resolve_horizon
+from gnelib.analysis.maturity import AUTO, Reading, reading
 from gnelib.analysis.periods import previous_week, shift_week, trailing_weeks, validate_week
 from gnelib.analysis.root_cause import RootCause, explain_change
 from gnelib.analysis.significance import (
@@ -37,7 +37,12 @@ class DeepDiveResult:
     change: Change
     trailing_change: Change | None
     comparison: str = "week over week"
-    horizon_days: int | None = None
+    reading: Reading | None = None
+
+    @property
+    def horizon_days(self) -> int | None:
+        """The fixed horizon every week was measured at (None: values as they are)."""
+        return self.reading.horizon_days if self.reading else None
     decompositions: dict[str, pd.DataFrame] = field(default_factory=dict)
     root_cause: RootCause | None = None
     insights: list[Insight] = field(default_factory=list)
@@ -82,10 +87,12 @@ def deep_dive(
     from gnelib import metrics
 
     definition = metrics.get(metric) if isinstance(metric, str) else metric
-    week = validate_week(week)
+    report_week = validate_week(week)
+    read = reading(conn, definition, report_week) if horizon_days == AUTO else Reading(report_week, report_week,
+                                                                                         horizon_days)
+    week, horizon_days = read.read_week, read.horizon_days
     baseline = previous_week(week)
     where = {"market": market} if market else None
-    horizon_days = resolve_horizon(conn, definition, week, horizon_days)
     series = metrics.compute(
         conn,
         definition,
@@ -117,7 +124,7 @@ def deep_dive(
     headline = trailing_change if len(base_periods) > 1 else change
     result = DeepDiveResult(
         definition, market, week, baseline, series, change, trailing_change, comparison=comparison,
-        horizon_days=horizon_days,
+        reading=read,
     )
     if kind != "duration":
         chosen = _dimensions(definition, dimensions)
@@ -155,7 +162,7 @@ def deep_dive(
         anomaly=result.anomaly,
         is_mature=result.is_mature,
         comparison=comparison,
-        horizon_days=horizon_days,
+        reading=read,
     )
     return result
 
@@ -204,7 +211,6 @@ def scan(
     from gnelib import metrics as metric_layer
 
     week = validate_week(week)
-    baseline = previous_week(week)
     catalog = metric_layer.load_catalog()
     names = (
         list(metrics)
@@ -215,24 +221,29 @@ def scan(
     tables = []
     for name in names:
         definition = catalog.get(name)
-        horizon = resolve_horizon(conn, definition, week, AUTO)
+        read = reading(conn, definition, week)
+        read_week, horizon = read.read_week, read.horizon_days
         frame = metric_layer.compute(
-            conn, definition, weeks=(shift_week(week, -window), week), by=["market"], where=where,
+            conn, definition, weeks=(shift_week(read_week, -window), read_week), by=["market"], where=where,
             horizon_days=horizon,
         )
         events = None
         if definition.kind == "duration":
             events = metric_layer.samples(
-                conn, definition, weeks=[baseline, week], by=["market"], where=where, horizon_days=horizon
+                conn, definition, weeks=[previous_week(read_week), read_week], by=["market"], where=where,
+                horizon_days=horizon,
             )
         rows = [
-            _scan_row(definition, market, series, events, week, baseline, window, trailing, alpha)
+            _scan_row(definition, market, series, events, read_week, previous_week(read_week), window, trailing,
+                      alpha)
             for market, series in frame.groupby("market", sort=True)
         ]
         table = pd.DataFrame(rows)
         if table.empty:
             continue
         table["horizon_days"] = horizon
+        table["read_week"] = read_week
+        table["week"] = week
         tables.append(_judge_family(table, definition, alpha))
     if not tables:
         return pd.DataFrame()

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gnelib.analysis.maturity import Reading
+from gnelib.analysis.maturity import describe as describe_reading
 from gnelib.analysis.root_cause import PAIR_SEPARATOR, RootCause
 from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
@@ -164,17 +166,12 @@ def describe_no_change(
     )
 
 
-def describe_immature(metric, week: str, horizon_days: int | None = None) -> str:
-    """The maturity caveat: `2026-W47 is not mature yet: refund rate counts events up to 30 days late, …`"""
+def describe_immature(metric, week: str, read: Reading | None = None) -> str:
+    """The maturity caveat: how a still-maturing week was read, or that its value is provisional."""
+    if read is not None and (read.moved or read.horizon_days):
+        return describe_reading(metric, read)
     days = getattr(metric, "maturity_days", 0)
     late = f"up to {days} days late" if days else "that arrive late"
-    if horizon_days:
-        plural = "s" if horizon_days != 1 else ""
-        return (
-            f"{week} is not mature yet: {metric.title.lower()} counts events {late}. To compare like with like, "
-            f"every week here counts only events within {horizon_days} day{plural} of the order, so the values are "
-            "lower than the final ones."
-        )
     trend = "is likely to rise" if metric.kind in ("ratio", "count", "sum") else "may still change"
     return (
         f"{week} is not mature yet: {metric.title.lower()} counts events {late}, so this week's value "
@@ -210,7 +207,7 @@ def build_insights(
     is_mature: bool = True,
     comparison: str = "week over week",
     max_drivers: int = 3,
-    horizon_days: int | None = None,
+    reading: Reading | None = None,
 ) -> list[Insight]:
     """The findings for one metric (× market) and week, most important first.
 
@@ -305,11 +302,12 @@ def build_insights(
                 anomaly.to_frame().T,
             )
         )
-    if (not is_mature or horizon_days) and week:
+    read_differently = reading is not None and (reading.moved or reading.horizon_days)
+    if (not is_mature or read_differently) and week:
         insights.append(
             Insight(
                 "maturity",
-                describe_immature(metric, week, horizon_days),
+                describe_immature(metric, week, reading),
                 metric.name,
                 "neutral",
                 "high",

@@ -1,9 +1,9 @@
 """After-sales ("make it right") report: refund rate, return/refund mix, reasons, disputes and time to refund,
 by category and channel, read like with like while recent weeks are still receiving claims.
 
-Order-based after-sales metrics take up to 30 days to mature. The report reads the latest week whose orders have
-all had at least `MIN_HORIZON_DAYS` to receive claims, and compares it with earlier weeks at the same fixed horizon
-(`horizon_days`), so that young and old weeks count the same window of events.
+Order-based after-sales metrics take up to 30 days to mature. The report reads them as
+`gnelib.analysis.maturity.reading` says: the latest week old enough to have received claims, compared with earlier
+weeks at the same fixed horizon, so that young and old weeks count the same window of events.
 """
 
 import math
@@ -13,8 +13,9 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.insights import Insight
-from gnelib.analysis.maturity import comparable_horizon
-from gnelib.analysis.periods import previous_week, shift_week, week_range
+from gnelib.analysis.maturity import describe as describe_reading
+from gnelib.analysis.maturity import reading
+from gnelib.analysis.periods import shift_week, week_range
 from gnelib.formats import format_p_value, format_value
 from gnelib.views.common import (
     HISTORY_WEEKS,
@@ -32,7 +33,6 @@ from gnelib.views.common import (
 )
 from gnelib.viz.blocks import Card
 
-MIN_HORIZON_DAYS = 7
 DRIVER_DIMENSIONS = ("category", "channel")  # where the report looks for what drives a change
 ORDER_METRICS = ("refund_rate", "counterfeit_claim_rate", "not_as_described_rate")
 REQUEST_METRICS = ("dispute_escalation_rate", "dispute_seller_win_rate", "median_hours_to_refund")
@@ -53,32 +53,12 @@ class ReadPlan:
     note: str
 
 
-def read_plan(conn, week: str, maturity_days: int | None = None) -> ReadPlan:
-    """The week and horizon for order-based after-sales metrics in a report for `week`.
-
-    Mature week: read as is. Otherwise the horizon is the age in whole days of the week's youngest orders at the
-    data's as-of time; when that is under `MIN_HORIZON_DAYS` the read moves back to the latest week old enough.
-    """
-    maturity = maturity_days if maturity_days is not None else metrics.get("refund_rate").maturity_days
-    as_of = pd.Timestamp(conn.meta()["as_of"])
-    age = _age_days(week, as_of)
-    if age >= maturity:
-        return ReadPlan(week, week, None, "")
-    read = week
-    while _age_days(read, as_of) < MIN_HORIZON_DAYS:
-        read = previous_week(read)
-    horizon = _age_days(read, as_of)
-    moved = "" if read == week else (
-        f"{week}'s orders are only {max(age, 0)} to {max(age, 0) + 7} days old, too young for refunds (most claims "
-        f"arrive 4 to 12 days after the order), so the order-based figures below read {read}. ")
-    note = (f"{moved}Refunds and claims keep arriving for up to {maturity} days after an order, so every week is "
-            f"compared counting only what happened within {horizon} days of the order; the final figures will be "
-            f"higher.")
-    return ReadPlan(week, read, horizon, note)
-
-
-def _age_days(week: str, as_of: pd.Timestamp) -> int:
-    return int((as_of - week_range(week)[1]) / pd.Timedelta(days=1))
+def read_plan(conn, week: str) -> ReadPlan:
+    """The week and horizon for order-based after-sales metrics in a report for `week` (see
+    `gnelib.analysis.maturity.reading`), with the sentence that explains it to the reader."""
+    refund = metrics.get("refund_rate")
+    read = reading(conn, refund, week)
+    return ReadPlan(week, read.read_week, read.horizon_days, describe_reading(refund, read))
 
 
 def headline_cards(conn, market: str, plan: ReadPlan) -> list[Card]:
@@ -87,10 +67,11 @@ def headline_cards(conn, market: str, plan: ReadPlan) -> list[Card]:
                                 horizon_days=plan.horizon_days), plan.read_week, name,
                          label=_read_label(name, plan)) for name in ORDER_METRICS]
     for name in REQUEST_METRICS:
-        horizon = comparable_horizon(conn, metrics.get(name), plan.report_week)
-        frame = weekly(conn, name, market, plan.report_week, TRAILING_WEEKS + 1, horizon_days=horizon)
+        read = reading(conn, metrics.get(name), plan.report_week)
+        horizon = read.horizon_days
+        frame = weekly(conn, name, market, read.read_week, TRAILING_WEEKS + 1, horizon_days=horizon)
         label = metrics.get(name).title + (f" (within {horizon} days of the request)" if horizon else "")
-        cards.append(metric_card(frame, plan.report_week, name, label=label))
+        cards.append(metric_card(frame, read.read_week, name, label=label))
     return cards
 
 

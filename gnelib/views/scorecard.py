@@ -51,8 +51,11 @@ def build_scorecard(conn, market: str, week: str) -> Scorecard:
                                                                                 strict=True)],
     )
     trends = {
-        name: metrics.compute(conn, name, weeks=(shift_week(week, 1 - TREND_WEEKS), week), where={"market": market})
-        for name in rows["metric"]
+        row.metric: metrics.compute(
+            conn, row.metric, weeks=(shift_week(row.read_week, 1 - TREND_WEEKS), row.read_week),
+            where={"market": market}, horizon_days=None if pd.isna(row.horizon_days) else int(row.horizon_days),
+        )
+        for row in rows.itertuples()
     }
     insights = []
     worth_explaining = rows[rows["flag"] & (rows["verdict"] == "bad")].head(EXPLAINED_LIMIT)
@@ -77,12 +80,12 @@ def pillar_table(card: Scorecard, pillar: str) -> str:
     definitions = [catalog.get(name) for name in rows["metric"]]
     tones = [
         change_tone(pd.Series([delta]), d.direction, pd.Series([bool(sig)])).iloc[0]
-        for d, delta, sig in zip(definitions, rows["abs_change"], rows["significant"], strict=True)
+        for d, delta, sig in zip(definitions, rows["abs_change"], rows["flag"], strict=True)
     ]
     table = pd.DataFrame({
         "Metric": rows["title"].to_numpy(),
-        "This week": [format_value(v, d.format) for v, d in zip(rows["current"], definitions, strict=True)],
-        "Last week": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
+        "Value": [format_value(v, d.format) for v, d in zip(rows["current"], definitions, strict=True)],
+        "Week before": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
         "Change": [format_change(v, d.format) for v, d in zip(rows["abs_change"], definitions, strict=True)],
         "Confidence": [format_p_value(p) for p in rows["p_adjusted"]],
         "Status": [_status_text(r) for _, r in rows.iterrows()],
@@ -110,8 +113,11 @@ def _status_text(row: pd.Series) -> str:
     if row["anomaly"]:
         parts.append("unusual")
     horizon = row.get("horizon_days")
-    if horizon == horizon and horizon:
-        parts.append(f"maturing: compared at {int(horizon)}-day horizon")
+    moved = row["read_week"] != row["week"]
+    if moved or (horizon == horizon and horizon):
+        where = f"read in {row['read_week']}" if moved else "maturing"
+        at = f" at a {int(horizon)}-day horizon" if horizon == horizon and horizon else ""
+        parts.append(where + at)
     elif not row["is_mature"]:
         parts.append("maturing")
     return ", ".join(parts) or "–"

@@ -5,7 +5,7 @@ import pytest
 
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
-from gnelib.analysis.maturity import comparable_horizon
+from gnelib.analysis.maturity import MIN_HORIZON_DAYS, age_days, reading
 from gnelib.warehouse import connect
 
 
@@ -15,13 +15,17 @@ def conn(small_warehouse):
         yield connection
 
 
-def test_horizon_is_the_days_the_week_has_been_observable(conn):
+def test_reading_steps_back_to_a_week_old_enough_and_fixes_the_horizon(conn):
     refund = metrics.get("refund_rate")
     as_of = pd.Timestamp(conn.meta()["as_of"])
-    week_end = pd.Timestamp("2026-11-23")  # Monday after 2026-W47
-    assert comparable_horizon(conn, refund, "2026-W47") == (as_of - week_end).days
-    assert comparable_horizon(conn, refund, "2026-W30") is None  # long mature
-    assert comparable_horizon(conn, metrics.get("orders"), "2026-W47") is None  # nothing arrives late
+    w47_age = (as_of - pd.Timestamp("2026-11-23")).days  # Monday after 2026-W47
+    assert age_days(conn, "2026-W47") == w47_age
+    read = reading(conn, refund, "2026-W47")
+    assert w47_age < MIN_HORIZON_DAYS
+    assert read.read_week == "2026-W46" and read.moved
+    assert read.horizon_days == w47_age + 7
+    assert reading(conn, refund, "2026-W30").horizon_days is None  # long mature: read as is
+    assert not reading(conn, metrics.get("orders"), "2026-W47").moved  # nothing arrives late
 
 
 def test_newest_week_shows_no_false_improvement(conn):
@@ -29,7 +33,8 @@ def test_newest_week_shows_no_false_improvement(conn):
     like_with_like = deep_dive(conn, "refund_rate", "US", "2026-W47")
     # Taken as they are, the newest week's refunds have not arrived yet: a large, "significant" fall.
     assert as_is.change.significant and as_is.change.abs_change < 0
-    # Measured at the same horizon in both weeks, the quiet market US shows no significant change...
+    # Read at a fixed horizon in a week old enough, the quiet market US shows no significant change...
+    assert like_with_like.week == "2026-W46"
     assert not like_with_like.change.significant
     # ...and the report says how the weeks were compared.
-    assert any(i.kind == "maturity" and "within" in i.text for i in like_with_like.insights)
+    assert any(i.kind == "maturity" and "2026-W46" in i.text and "within" in i.text for i in like_with_like.insights)

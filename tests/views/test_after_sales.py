@@ -3,6 +3,7 @@
 import pandas as pd
 import pytest
 
+from gnelib.analysis import maturity
 from gnelib.analysis.periods import trailing_weeks
 from gnelib.views import after_sales
 
@@ -14,7 +15,7 @@ def test_read_plan_moves_back_to_a_week_old_enough(conn):
     plan = after_sales.read_plan(conn, WEEK)
     w47_age = (as_of - pd.Timestamp("2026-11-23")).days
     w46_age = (as_of - pd.Timestamp("2026-11-16")).days
-    assert w47_age < after_sales.MIN_HORIZON_DAYS <= w46_age
+    assert w47_age < maturity.MIN_HORIZON_DAYS <= w46_age
     assert (plan.read_week, plan.horizon_days) == ("2026-W46", w46_age)
     assert "2026-W46" in plan.note
     mature = after_sales.read_plan(conn, "2026-W40")
