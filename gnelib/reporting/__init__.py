@@ -1,0 +1,30 @@
+"""Reporting: validate parameters, execute notebook templates with papermill, publish HTML, keep an index.
+
+`gne run PLAN.yaml` (or `gne run notebooks/X.ipynb -p market US -p week latest`) goes through:
+
+- `params`   — what a template declares (papermill `inspect_notebook`), type coercion, validators by name
+               (market, week, metric, experiment); all before any kernel starts.
+- `plan`     — `parameters/*.yaml` (safe_load + pydantic) expanded to template × market × week `RunSpec`s.
+- `paths`    — `reports/<week>/<market>/<template>.{html,ipynb,log}`, built from validated values only.
+- `batch`    — run/skip decision (hash of template, parameters, gnelib version, data version), a process pool,
+               progress on stderr, the manifest updated as runs finish; one failure never stops the others.
+- `worker`   — per pool process: a `KernelSource` (`kernel_pool`); runs `execute` then `render` or `failure`.
+- `execute`  — papermill with our `gne-kernel` engine (a kernel we started: warm and reused, or fresh);
+               per-run timeout (interrupt, then kill); a dead kernel is replaced and the run retried once.
+- `render`   — nbconvert `HTMLExporter` with `templates/gne` (extends `lab`): no code, prompts, stderr or
+               parameter cells; header; server-side table of contents; self-contained; print-friendly CSS.
+- `atomic`   — temp file + fsync + `os.replace`: readers see the old report or the new one, never half.
+- `index`    — `reports/runs.json` (machine-readable) and `reports/index.html` (newest week first).
+- `lock`     — one `gne run` per reports directory (exit 3, or `--wait`).
+
+Design calls:
+- A failed run writes a failure page into the report slot, unless the slot holds a good report from an earlier
+  run: then that report stays, the failure page goes to `<template>.failed.html`, and the index marks the slot
+  "failed · previous kept". The executed notebook (with the error) is always kept as `<template>.ipynb`.
+- `market: all` is a value only for templates whose declared default is `"all"` (e.g. the experiment readout,
+  run once per week over all markets); templates without a `market` parameter also publish under `all/`.
+- Warm isolation resets the kernel between runs (close figures, restore rcParams / warning filters / pandas
+  options / cwd / environment, `%reset -f`, gc, execution count); tests check warm and fresh give identical
+  outputs. Module-level state outside those (e.g. a DuckDB default connection a template registers tables in)
+  is not reset: use `--isolation fresh` for templates that rely on such state.
+"""

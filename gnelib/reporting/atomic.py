@@ -10,7 +10,9 @@ from pathlib import Path
 def temporary_beside(target: Path) -> Path:
     """A new empty hidden file in `target`'s directory (`.<name>.<random>.tmp<suffix>`), for `commit`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(handle)
     return Path(name)
 

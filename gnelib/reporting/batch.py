@@ -1,4 +1,4 @@
-"""Run many report slots: decide run/skip, execute on a process pool, show progress, keep the manifest current."""
+"""Run many report slots: decide run/skip, execute on a process pool, show progress, keep the manifest."""
 
 import datetime as dt
 import multiprocessing
@@ -64,8 +64,10 @@ def decide(specs: Sequence[RunSpec], reports_dir: Path, force: bool) -> list[Dec
 
 
 def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: WarehouseFacts) -> list[dict]:
-    """Execute the decided runs in parallel; record skips; update runs.json and index.html. Returns the records
-    of this batch (ran and skipped) in plan order. One failing run never stops the others."""
+    """Execute the decided runs in parallel; record skips; update runs.json and index.html.
+
+    Returns this batch's records (ran and skipped) in plan order. One failing run never stops the others.
+    """
     reports_dir = options.reports_dir
     manifest = load_manifest(reports_dir)
     records: dict[str, dict] = {}
@@ -90,14 +92,18 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     """Yield run records as runs finish, with a progress bar (TTY) or one line per run (logs) on stderr."""
     if not jobs:
         return
-    context = multiprocessing.get_context("spawn")
     environment = {"GNE_WAREHOUSE": str(facts.path)}
-    bar = tqdm(total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty())
     workers = max(1, min(options.workers, len(jobs)))
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=worker.initialize, initargs=(options.isolation, Path.cwd(), environment)
+        workers,
+        mp_context=_start_method(),
+        initializer=worker.initialize,
+        initargs=(options.isolation, Path.cwd(), environment),
     ) as pool:
-        futures = {pool.submit(worker.run_job, job): job for job in jobs}
+        futures = {pool.submit(worker.run_job, job): job for job in jobs}  # starts the workers
+        bar = tqdm(
+            total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty()
+        )
         bar.set_postfix_str(f"running {min(workers, len(jobs))} of {len(jobs)}")
         for done, future in enumerate(as_completed(futures), start=1):
             job = futures[future]
@@ -105,7 +111,9 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
                 record = future.result()
             except Exception as error:  # a crashed worker process fails its run, not the batch
                 record = _crashed_record(job, error)
-            line = f"[{done}/{len(jobs)}] {record['status']:<19} {record['slot']} ({record['duration_s']:.1f} s)"
+            line = (
+                f"[{done}/{len(jobs)}] {record['status']:<19} {record['slot']} ({record['duration_s']:.1f} s)"
+            )
             bar.set_postfix_str(f"last: {record['slot']} {record['status']}")
             bar.update()
             if bar.disable:
@@ -114,6 +122,13 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
                 bar.write(line, file=sys.stderr)
             yield record
     bar.close()
+
+
+def _start_method():
+    """`fork` where available: workers inherit the imported modules instead of re-importing them (seconds
+    per worker). The pool is created before this process starts a thread (tqdm's monitor) or a kernel."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _crashed_record(job: worker.Job, error: BaseException) -> dict:
@@ -136,5 +151,9 @@ def _crashed_record(job: worker.Job, error: BaseException) -> dict:
         "failure_page": None,
         "notebook": None,
         "log": spec.paths.log.relative_to(job.reports_dir.resolve()).as_posix(),
-        "error": {"kind": "internal", "ename": type(error).__name__, "evalue": f"worker process failed: {error}"},
+        "error": {
+            "kind": "internal",
+            "ename": type(error).__name__,
+            "evalue": f"worker process failed: {error}",
+        },
     }

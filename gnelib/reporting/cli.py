@@ -1,27 +1,23 @@
-"""`gne run`: execute report templates (one, or a plan's grid) and publish HTML under reports/."""
+"""`gne run`: the command-line surface only; the work happens in gnelib.reporting.command (imported lazily,
+so other `gne` commands do not pay for papermill and nbconvert)."""
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from gnelib.errors import GneError
-from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
-from gnelib.reporting.errors import LockBusy, ParameterError
-from gnelib.reporting.index import INDEX_NAME
-from gnelib.reporting.lock import run_lock
-from gnelib.reporting.params import ValidationContext
-from gnelib.reporting.plan import build_spec, expand_plan, load_plan
-from gnelib.reporting.spec import RunSpec
+from gnelib.reporting.errors import ParameterError
 
-EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_BAD_INPUT = 2
 
 
-class Isolation(str, Enum):
+class Isolation(StrEnum):
+    """Kernel reuse between runs."""
+
     warm = "warm"
     fresh = "fresh"
 
@@ -37,23 +33,38 @@ def register(app: typer.Typer) -> None:
 
 def run(
     context: typer.Context,
-    target: Path = typer.Argument(
-        ..., help="A run plan (parameters/weekly.yaml) or one template (notebooks/weekly_scorecard.ipynb)."
+    target: Annotated[
+        Path,
+        typer.Argument(help="A run plan (parameters/weekly.yaml) or one template (notebooks/<name>.ipynb)."),
+    ],
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Parallel worker processes.")] = (
+        os.cpu_count() or 1
     ),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1, help="Parallel worker processes."),
-    timeout: float = typer.Option(1800.0, "--timeout", min=1, help="Seconds one run may take before it is stopped."),
-    force: bool = typer.Option(False, "--force", help="Re-run even the reports whose inputs are unchanged."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="List what would run and what would be skipped; run nothing."),
-    isolation: Isolation = typer.Option(
-        Isolation.warm,
-        "--isolation",
-        help="warm: each worker reuses one kernel, reset between runs (fast); fresh: a new kernel per run.",
+    timeout: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds one run may take before it is stopped (interrupt, then kill)."),
+    ] = 1800.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-run reports whose inputs are unchanged too.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would run and what would be skipped; run nothing.")
+    ] = False,
+    isolation: Annotated[
+        Isolation,
+        typer.Option(
+            help="warm: each worker reuses one kernel, reset between runs (fast); fresh: one per run."
+        ),
+    ] = Isolation.warm,
+    reports_dir: Annotated[Path, typer.Option(help="Where reports, runs.json and index.html go.")] = Path(
+        "reports"
     ),
-    reports_dir: Path = typer.Option(Path("reports"), "--reports-dir", help="Where reports and index.html go."),
-    warehouse: Path | None = typer.Option(
-        None, "--warehouse", help="Warehouse file (default: $GNE_WAREHOUSE, else data/gne.duckdb)."
-    ),
-    wait: bool = typer.Option(False, "--wait", help="If another run holds the reports directory, wait for it."),
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Warehouse file (default: $GNE_WAREHOUSE, else data/gne.duckdb).")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another run holds the reports directory, wait for it.")
+    ] = False,
 ) -> None:
     """Validate parameters, execute templates in parallel with papermill, and write HTML reports + index.
 
@@ -63,27 +74,17 @@ def run(
     Exit status: 0 all reports ok (or skipped as unchanged), 1 some run failed, 2 bad input (nothing ran),
     3 another run holds the reports directory.
     """
-    err = Console(stderr=True)
+    from gnelib.reporting.command import RunRequest, run_command
+
     try:
-        validation = ValidationContext(warehouse)
-        specs = _specs(target, _parameter_pairs(context.args), reports_dir, validation)
-        decisions = decide(specs, reports_dir, force)
+        pairs = _parameter_pairs(context.args)
     except GneError as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    if dry_run:
-        _print_plan(decisions)
-        raise typer.Exit(EXIT_OK)
-    options = BatchOptions(reports_dir, workers, timeout, force, isolation.value)
-    try:
-        with run_lock(reports_dir, str(target), wait=wait):
-            records = run_batch(decisions, options, validation.facts)
-    except LockBusy as error:
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
-        raise typer.Exit(EXIT_LOCKED) from None
-    failed = _print_summary(records)
-    print(reports_dir / INDEX_NAME)
-    raise typer.Exit(EXIT_RUN_FAILED if failed else EXIT_OK)
+    request = RunRequest(
+        target, pairs, workers, timeout, force, dry_run, isolation.value, reports_dir, warehouse, wait
+    )
+    raise typer.Exit(run_command(request))
 
 
 def _parameter_pairs(arguments: list[str]) -> list[tuple[str, str]]:
@@ -97,58 +98,3 @@ def _parameter_pairs(arguments: list[str]) -> list[tuple[str, str]]:
             )
         pairs.append((rest.pop(0), rest.pop(0)))
     return pairs
-
-
-def _specs(
-    target: Path, parameter: list[tuple[str, str]], reports_dir: Path, context: ValidationContext
-) -> list[RunSpec]:
-    if target.suffix in (".yaml", ".yml"):
-        if parameter:
-            raise ParameterError("-p/--parameter applies to a single template; put plan values in the YAML file.")
-        return expand_plan(load_plan(target), target, reports_dir, context)
-    if target.suffix != ".ipynb":
-        raise ParameterError(f"{target} is neither a plan (.yaml) nor a template (.ipynb).")
-    values: dict[str, object] = {}
-    for name, value in parameter:
-        if name in values:
-            raise ParameterError(f"Parameter {name!r} is given twice (-p {name} ...); give it once.")
-        values[name] = value
-    return [build_spec(target, values, reports_dir, context)]
-
-
-def _print_plan(decisions: list[Decision]) -> None:
-    table = Table(title="gne run --dry-run", show_lines=False)
-    for column in ("action", "report", "why", "parameters"):
-        table.add_column(column, overflow="fold")
-    for decision in decisions:
-        table.add_row(
-            "run" if decision.run else "skip", decision.spec.slot, decision.reason, str(decision.spec.parameters)
-        )
-    Console().print(table)
-    runs = sum(decision.run for decision in decisions)
-    print(f"{runs} to run, {len(decisions) - runs} to skip")
-
-
-def _print_summary(records: list[dict]) -> bool:
-    counts: dict[str, int] = {}
-    for record in records:
-        key = "skipped" if record["action"] == "skipped" else record["status"]
-        counts[key] = counts.get(key, 0) + 1
-    console = Console(file=sys.stdout)
-    console.print("summary: " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
-    failures = [record for record in records if record["status"] in FAILED_STATUSES and record["action"] == "ran"]
-    if failures:
-        table = Table(title="failed runs")
-        for column in ("report", "status", "error", "notebook", "log"):
-            table.add_column(column, overflow="fold")
-        for record in failures:
-            error = record.get("error") or {}
-            table.add_row(
-                record["slot"],
-                record["status"],
-                f"{error.get('kind', '')}: {error.get('ename', '')}: {error.get('evalue', '')}",
-                record.get("notebook") or "-",
-                record["log"],
-            )
-        console.print(table, highlight=False, markup=False)
-    return bool(failures)

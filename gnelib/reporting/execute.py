@@ -2,8 +2,8 @@
 
 papermill does the parameterising (`parameterize_notebook`), the cell bookkeeping and the error banner; our
 engine (`gne-kernel`, registered in papermill's engine registry) only swaps in a kernel we started, so a warm
-kernel can be reused. A watchdog enforces the per-run timeout (interrupt, then kill); a kernel that dies for any
-other reason is replaced and the run retried once.
+kernel can be reused. A watchdog enforces the per-run timeout (interrupt, then kill); a kernel that dies for
+any other reason is replaced and the run retried once.
 """
 
 import logging
@@ -139,7 +139,9 @@ def execute_run(
         temporary.unlink(missing_ok=True)
 
 
-def _attempt(template, parameters, output, source, timeout) -> tuple[nbformat.NotebookNode | None, RunFailure | None]:
+def _attempt(
+    template, parameters, output, source, timeout
+) -> tuple[nbformat.NotebookNode | None, RunFailure | None]:
     started = time.monotonic()
     try:
         kernel = source.acquire()

@@ -18,7 +18,8 @@ class WarehouseFacts:
     first_week: str
     last_complete_week: str
     as_of: str
-    experiments: tuple[str, ...]
+    experiments: tuple[str, ...]  # experiment names
+    experiment_ids: tuple[str, ...]
     data_version: str
 
 
@@ -29,14 +30,15 @@ def warehouse_path(path: str | os.PathLike | None = None) -> Path:
     chosen = Path(path) if path is not None else default_warehouse_path()
     if not chosen.is_file():
         raise ReportingError(
-            f"Warehouse file {str(chosen)!r} does not exist: build it with `gne warehouse build --path {chosen}`, "
+            f"Warehouse file {str(chosen)!r} does not exist: build it with "
+            f"`gne warehouse build --path {chosen}`, "
             "or point --warehouse (or $GNE_WAREHOUSE) at an existing file."
         )
     return chosen.resolve()
 
 
 def load_facts(path: str | os.PathLike | None = None) -> WarehouseFacts:
-    """Read markets, the week range, as-of and experiment ids from the warehouse (read-only, fixed SQL)."""
+    """Read markets, the week range, as-of and experiments from the warehouse (read-only, fixed SQL)."""
     from gnelib.warehouse import connect
 
     location = warehouse_path(path)
@@ -44,7 +46,7 @@ def load_facts(path: str | os.PathLike | None = None) -> WarehouseFacts:
     try:
         meta = {str(key): str(value) for key, value in conn.meta().items()}
         markets = conn.sql("SELECT DISTINCT market FROM orders ORDER BY market")["market"].astype(str)
-        experiments = conn.sql("SELECT experiment_id FROM experiment_designs ORDER BY experiment_id")
+        experiments = conn.sql("SELECT experiment_id, name FROM experiment_designs ORDER BY experiment_id")
     finally:
         conn.close()
     missing = {"first_week", "last_complete_week", "as_of"} - meta.keys()
@@ -59,13 +61,14 @@ def load_facts(path: str | os.PathLike | None = None) -> WarehouseFacts:
         first_week=meta["first_week"],
         last_complete_week=meta["last_complete_week"],
         as_of=meta["as_of"],
-        experiments=tuple(experiments["experiment_id"].astype(str)),
+        experiments=tuple(experiments["name"].astype(str)),
+        experiment_ids=tuple(experiments["experiment_id"].astype(str)),
         data_version=data_version(location, meta),
     )
 
 
 def data_version(location: Path, meta: dict[str, str]) -> str:
-    """A short hash of the warehouse's meta rows, file size and modification time: changes when the data does."""
+    """A short hash of the warehouse's meta rows, file size and mtime: it changes when the data does."""
     stat = location.stat()
     payload = json.dumps({"meta": meta, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -1,5 +1,6 @@
 """The page that takes a report's place when its run fails: what failed, where, and where to look next."""
 
+import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -8,7 +9,7 @@ from gnelib.reporting.execute import RunFailure
 from gnelib.reporting.render import CSS, TEMPLATES_DIR, ReportHeader
 
 _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
-GOOD_REPORT_MARKER = b'<meta name="gne-status" content="ok">'
+_STATUS_META = re.compile(rb'<meta[^>]*name="gne-status"[^>]*>')
 SOURCE_LINES_SHOWN = 8
 
 
@@ -20,7 +21,7 @@ def render_failure_page(
     log: str,
     previous_kept: str | None,
 ) -> str:
-    """HTML for a failed run; every value is escaped. Links (`notebook`, `log`, `previous_kept`) are relative."""
+    """HTML for a failed run; every value is escaped. Links (notebook, log, previous_kept) are relative."""
     source = "\n".join(failure.cell_source.splitlines()[:SOURCE_LINES_SHOWN])
     return _ENVIRONMENT.get_template("failure.html.j2").render(
         **header.__dict__,
@@ -39,4 +40,5 @@ def is_good_report(path: Path) -> bool:
     if not path.is_file():
         return False
     with open(path, "rb") as page:
-        return GOOD_REPORT_MARKER in page.read(16384)
+        match = _STATUS_META.search(page.read(16384))
+    return match is not None and b'content="ok"' in match.group(0)

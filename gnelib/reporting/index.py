@@ -46,7 +46,9 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
     """Render the landing page: one table per week (newest first), templates × markets, status and links."""
     weeks: dict[str, dict] = {}
     for run in runs.values():
-        week = weeks.setdefault(run["week"], {"name": run["week"], "markets": set(), "templates": set(), "runs": {}})
+        week = weeks.setdefault(
+            run["week"], {"name": run["week"], "markets": set(), "templates": set(), "runs": {}}
+        )
         week["markets"].add(run["market"])
         week["templates"].add(run["template"])
         week["runs"][(run["template"], run["market"])] = _view(run)

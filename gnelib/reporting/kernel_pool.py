@@ -7,11 +7,12 @@ execution counter, so the next run sees what a fresh kernel would show it.
 """
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
-from jupyter_client import KernelManager
-from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
+from jupyter_core.utils import run_sync
 
 KERNEL_NAME = "python3"
 STARTUP_TIMEOUT = 60
@@ -73,18 +74,21 @@ class KernelFailure(RuntimeError):
 
 
 class Kernel:
-    """One running `python3` kernel with a blocking client; `warm` kernels pre-import and can be reset."""
+    """One running `python3` kernel with an async client (as nbclient expects); `warm` kernels pre-import.
+
+    nbclient must get an async client: with a blocking one it waits forever on a kernel that died.
+    """
 
     def __init__(self, cwd: Path, warm: bool):
         self.cwd = cwd
         self.warm = warm
-        self.manager: KernelManager | None = None
-        self.client: BlockingKernelClient | None = None
+        self.manager: AsyncKernelManager | None = None
+        self.client: AsyncKernelClient | None = None
 
     def start(self) -> "Kernel":
         """Start the kernel process and wait until it answers; warm it up if `warm`."""
-        self.manager = KernelManager(kernel_name=KERNEL_NAME)
-        self.manager.start_kernel(
+        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        run_sync(self.manager.start_kernel)(
             cwd=str(self.cwd),
             extra_arguments=["--HistoryManager.enabled=False"],
             stdout=subprocess.DEVNULL,
@@ -92,7 +96,7 @@ class Kernel:
         )
         self.client = self.manager.client()
         self.client.start_channels()
-        self.client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+        run_sync(self.client.wait_for_ready)(timeout=STARTUP_TIMEOUT)
         self.client.allow_stdin = False
         if self.warm:
             self._run_silently(_WARM_UP.replace("MODULES", repr(HEAVY_IMPORTS)))
@@ -104,15 +108,19 @@ class Kernel:
         self._run_silently(_RESET)
 
     def is_alive(self) -> bool:
-        return self.manager is not None and self.manager.is_alive()
+        return self.manager is not None and run_sync(self.manager.is_alive)()
+
+    def signal(self, number: int) -> None:
+        """Send a signal to the kernel process (safe from any thread: no event loop involved)."""
+        process = getattr(self.manager.provisioner, "process", None) if self.manager else None
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, number)
 
     def interrupt(self) -> None:
-        if self.manager is not None:
-            self.manager.interrupt_kernel()
+        self.signal(signal.SIGINT)
 
     def kill(self) -> None:
-        if self.manager is not None and self.manager.has_kernel:
-            self.manager.shutdown_kernel(now=True)
+        self.signal(signal.SIGKILL)
 
     def shutdown(self) -> None:
         """Stop the client channels and the kernel process."""
@@ -121,13 +129,14 @@ class Kernel:
             self.client = None
         if self.manager is not None:
             if self.manager.has_kernel:
-                self.manager.shutdown_kernel(now=True)
-            self.manager.cleanup_resources()
+                run_sync(self.manager.shutdown_kernel)(now=True)
             self.manager = None
 
     def _run_silently(self, code: str) -> None:
         assert self.client is not None
-        reply = self.client.execute_interactive(code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT)
+        reply = run_sync(self.client.execute_interactive)(
+            code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT
+        )
         if reply["content"]["status"] != "ok":
             content = reply["content"]
             raise KernelFailure(f"kernel set-up code failed: {content.get('ename')}: {content.get('evalue')}")

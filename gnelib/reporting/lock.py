@@ -25,12 +25,15 @@ def run_lock(reports_dir: Path, what: str, wait: bool = False) -> Iterator[None]
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
         raise LockBusy(
-            f"Another `gne run` is writing to {reports_dir} ({_describe(holder)}). Wait for it to finish, pass "
+            f"Another `gne run` is writing to {reports_dir} ({_describe(holder)}). "
+            "Wait for it to finish, pass "
             f"--wait to queue behind it, or use another --reports-dir."
         ) from None
     try:
         holder.write_text(
-            json.dumps({"pid": os.getpid(), "run": what, "since": dt.datetime.now().isoformat(timespec="seconds")})
+            json.dumps(
+                {"pid": os.getpid(), "run": what, "since": dt.datetime.now().isoformat(timespec="seconds")}
+            )
         )
         yield
     finally:

@@ -49,7 +49,8 @@ def declared_parameters(template: str | os.PathLike) -> dict[str, DeclaredParame
     if not inspected:
         raise ParameterError(
             f"Template {path.name} declares no parameters: tag its parameters cell `parameters` "
-            "(JupyterLab: property inspector → cell tags) and write one `name: type = default  # help` per line."
+            "(JupyterLab: property inspector → cell tags) and write one `name: type = default  # help` "
+            "per line."
         )
     return {name: _declared(info) for name, info in inspected.items()}
 
@@ -110,7 +111,7 @@ def invalid(name: str, value: object, reason: str, choices: list[str] | None = N
 
 @validator("market")
 def validate_market(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
-    """A market code present in the warehouse's orders (any case), or `all` if the template's default is `all`."""
+    """A market code in the warehouse's orders (any case), or `all` if the template's default is `all`."""
     markets = list(context.facts.markets)
     allow_all = declared.default == ALL_MARKETS
     choices = markets + ([ALL_MARKETS] if allow_all else [])
@@ -139,7 +140,9 @@ def validate_week(value: object, declared: DeclaredParameter, context: Validatio
     try:
         week = canonical_week(text)
     except AnalysisError as error:
-        raise invalid(declared.name, value, f"{error} Or use `latest` (= {facts.last_complete_week})") from None
+        raise invalid(
+            declared.name, value, f"{error} Or use `latest` (= {facts.last_complete_week})"
+        ) from None
     if not _week_key(facts.first_week) <= _week_key(week) <= _week_key(facts.last_complete_week):
         raise invalid(
             declared.name,
@@ -167,12 +170,12 @@ def validate_metric(value: object, declared: DeclaredParameter, context: Validat
 
 
 @validator("experiment")
-def validate_experiment(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
-    """An experiment id from the warehouse's `experiment_designs`."""
-    experiments = list(context.facts.experiments)
-    if str(value) in experiments:
+def validate_experiment(value: object, declared: DeclaredParameter, context: ValidationContext) -> object:
+    """An experiment name (or id) from the warehouse's `experiment_designs`."""
+    facts = context.facts
+    if str(value) in facts.experiments or str(value) in facts.experiment_ids:
         return value
-    raise invalid(declared.name, value, "not an experiment in experiment_designs", experiments)
+    raise invalid(declared.name, value, "not an experiment in experiment_designs", list(facts.experiments))
 
 
 _TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}

@@ -25,7 +25,8 @@ def report_paths(reports_dir: Path, week: str, market: str, template: str) -> Re
     for label, segment in (("week", week), ("market", market), ("template", template)):
         if not _SAFE_SEGMENT.match(segment):
             raise ParameterError(
-                f"Report path segment {label} = {segment!r} is not allowed: use letters, digits, '_' and '-' only "
+                f"Report path segment {label} = {segment!r} is not allowed: "
+                "use letters, digits, '_' and '-' only "
                 "(weeks as YYYY-Www, markets as codes, templates as file names without .ipynb)."
             )
     root = reports_dir.resolve()

@@ -3,7 +3,7 @@
 ```yaml
 templates_dir: notebooks          # where <template>.ipynb live (relative to the working directory)
 markets: all                      # `all` (every market in the warehouse) or a list: [US, GB]
-weeks: latest                     # `latest`, a list [2026-W46, latest], or a range {from: 2026-W40, to: latest}
+weeks: latest                     # `latest`, a list [2026-W46, latest], or {from: 2026-W40, to: latest}
 parameters: {}                    # shared values, passed to each template that declares them
 templates:
   weekly_scorecard: {}
@@ -65,7 +65,9 @@ def load_plan(path: str | os.PathLike) -> Plan:
     """Read and validate a plan; errors name the file, the line and the fix."""
     location = Path(path)
     if not location.is_file():
-        raise PlanError(f"Plan {str(location)!r} does not exist: pass a YAML file such as parameters/weekly.yaml.")
+        raise PlanError(
+            f"Plan {str(location)!r} does not exist: pass a YAML file such as parameters/weekly.yaml."
+        )
     text = location.read_text(encoding="utf-8")
     try:
         raw = yaml.safe_load(text)
@@ -74,11 +76,14 @@ def load_plan(path: str | os.PathLike) -> Plan:
         where = f"{location}:{mark.line + 1}:{mark.column + 1}" if mark else str(location)
         problem = getattr(error, "problem", None) or str(error)
         raise PlanError(
-            f"{where}: not valid YAML ({problem}). Fix the indentation (spaces, not tabs), close open brackets "
+            f"{where}: not valid YAML ({problem}). "
+            "Fix the indentation (spaces, not tabs), close open brackets "
             "and quotes, and put a space after each `key:`."
         ) from None
     if not isinstance(raw, dict):
-        raise PlanError(f"{location}:1: a plan is a mapping with at least `templates:`; see parameters/smoke.yaml.")
+        raise PlanError(
+            f"{location}:1: a plan is a mapping with at least `templates:`; see parameters/smoke.yaml."
+        )
     if isinstance(raw.get("templates"), list):
         raw["templates"] = {name: None for name in raw["templates"]}
     try:
@@ -90,7 +95,8 @@ def load_plan(path: str | os.PathLike) -> Plan:
             for issue in error.errors()
         ]
         raise PlanError(
-            "\n".join(problems) + "\nFix: allowed keys are templates, markets, weeks, parameters, templates_dir; "
+            "\n".join(problems)
+            + "\nFix: allowed keys are templates, markets, weeks, parameters, templates_dir; "
             "per template: parameters, markets."
         ) from None
 
@@ -115,7 +121,10 @@ def _line_of(text: str, location: tuple) -> int:
 
 
 def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext) -> list[RunSpec]:
-    """Every (template × market × week) run of the plan, validated before any kernel starts."""
+    """Every (template × market × week) run of the plan, validated before any kernel starts.
+
+    Markets given twice (e.g. `[US, us]`) yield one run per report slot.
+    """
     templates_dir = Path(plan.templates_dir)
     weeks = _weeks(plan.weeks, context)
     specs: list[RunSpec] = []
@@ -141,7 +150,10 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
                     problems.append(f"{name} ({market}, {week}): {error}")
     if problems:
         raise PlanError(f"{plan_path}: some runs have invalid parameters:\n" + "\n".join(problems))
-    return specs
+    unique: dict[str, RunSpec] = {}
+    for spec in specs:
+        unique.setdefault(spec.slot, spec)
+    return list(unique.values())
 
 
 def build_spec(

@@ -3,6 +3,7 @@
 import html
 import re
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -89,8 +90,14 @@ def render_report(notebook: nbformat.NotebookNode, header: ReportHeader) -> str:
     nb = nbformat.from_dict(notebook)
     nb.metadata["title"] = header.title
     resources = {"gne": {**asdict(header), "css": CSS, "toc_marker": TOC_MARKER}}
-    body, _ = ReportExporter().from_notebook_node(nb, resources=resources)
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
+
+
+@cache
+def _exporter() -> ReportExporter:
+    """One exporter per process: building it compiles the Jinja templates, which costs more than a render."""
+    return ReportExporter()
 
 
 def notebook_title(notebook: nbformat.NotebookNode, fallback: str) -> str:
@@ -131,7 +138,8 @@ def add_table_of_contents(page: str) -> str:
     if not entries:
         return page[:start].replace(TOC_MARKER, "") + body
     items = "".join(
-        f'<li class="gne-toc-h{level}"><a href="#{anchor}">{html.escape(text)}</a></li>' for level, anchor, text in entries
+        f'<li class="gne-toc-h{level}"><a href="#{anchor}">{html.escape(text)}</a></li>'
+        for level, anchor, text in entries
     )
-    toc = f'<strong>Contents</strong><ol>{items}</ol>'
+    toc = f"<strong>Contents</strong><ol>{items}</ol>"
     return page[:start].replace(TOC_MARKER, toc) + body

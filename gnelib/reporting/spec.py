@@ -1,4 +1,4 @@
-"""One run: a template, its validated parameters, its report slot, and the hash of everything it depends on."""
+"""One run: a template, its validated parameters, its report slot, and the hash of all it depends on."""
 
 import hashlib
 import json

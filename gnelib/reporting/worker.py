@@ -45,7 +45,7 @@ def shutdown() -> None:
 
 
 def run_job(job: Job) -> dict:
-    """Execute, render and write one report slot; never raises for a failing notebook. Returns the run record."""
+    """Execute, render and write one report slot; returns the run record (a failing notebook is no error)."""
     assert _source is not None, "call initialize() first"
     spec, paths = job.spec, job.spec.paths
     paths.directory.mkdir(parents=True, exist_ok=True)
@@ -55,7 +55,12 @@ def run_job(job: Job) -> dict:
     log = logging.getLogger("gnelib.reporting.run")
     try:
         log.info("run %s: template %s, parameters %s", spec.slot, spec.template, spec.parameters)
-        log.info("input hash %s, data version %s, isolation %s", job.input_hash, spec.data_version, _source.isolation)
+        log.info(
+            "input hash %s, data version %s, isolation %s",
+            job.input_hash,
+            spec.data_version,
+            _source.isolation,
+        )
         execution = execute_run(spec.template, spec.parameters, paths.notebook, _source, job.timeout)
         header = ReportHeader(
             title=notebook_title(execution.notebook, spec.name) if execution.notebook else spec.name,
@@ -99,7 +104,7 @@ def run_job(job: Job) -> dict:
 
 
 def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str, RunFailure | None]:
-    """Write the report, or the failure page (beside a kept previous good report). Returns (status, failure)."""
+    """Write the report, or the failure page (beside a kept previous good report); (status, failure)."""
     paths = job.spec.paths
     failure = execution.failure
     if failure is None:

@@ -20,7 +20,7 @@ def warehouse_truth(small_warehouse: Path) -> dict:
     try:
         meta = dict(con.execute("SELECT key, value FROM warehouse_meta").fetchall())
         markets = sorted(row[0] for row in con.execute("SELECT DISTINCT market FROM orders").fetchall())
-        experiments = sorted(str(row[0]) for row in con.execute("SELECT experiment_id FROM experiment_designs").fetchall())
+        experiments = con.execute("SELECT experiment_id, name FROM experiment_designs").fetchall()
     finally:
         con.close()
     return {"meta": meta, "markets": markets, "experiments": experiments}
@@ -40,6 +40,12 @@ def project(tmp_path: Path, small_warehouse_env: Path, monkeypatch: pytest.Monke
     return tmp_path
 
 
-def gne(*args: str):
+def invoke_gne(*args: str):
     """Invoke the real `gne` CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
     return CliRunner().invoke(app, [str(arg) for arg in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def gne():
+    """The real `gne` CLI, invoked in-process: `gne("run", "plan.yaml")` → click Result."""
+    return invoke_gne

@@ -39,11 +39,15 @@ def warm_and_fresh(tmp_path_factory):
     out = tmp_path_factory.mktemp("executions")
     warm = KernelSource("warm")
     try:
-        run_a = execute_run(FIXTURES / "chart_and_table.ipynb", {**PARAMS, "scale": 2}, out / "a.ipynb", warm, 120)
+        run_a = execute_run(
+            FIXTURES / "chart_and_table.ipynb", {**PARAMS, "scale": 2}, out / "a.ipynb", warm, 120
+        )
         run_b_warm = execute_run(FIXTURES / "chart_and_table.ipynb", PARAMS, out / "b_warm.ipynb", warm, 120)
     finally:
         warm.discard()
-    run_b_fresh = execute_run(FIXTURES / "chart_and_table.ipynb", PARAMS, out / "b_fresh.ipynb", KernelSource("fresh"), 120)
+    run_b_fresh = execute_run(
+        FIXTURES / "chart_and_table.ipynb", PARAMS, out / "b_fresh.ipynb", KernelSource("fresh"), 120
+    )
     return run_a, run_b_warm, run_b_fresh
 
 
@@ -51,7 +55,9 @@ def test_warm_and_fresh_give_identical_outputs(warm_and_fresh):
     _, run_b_warm, run_b_fresh = warm_and_fresh
     assert run_b_warm.ok and run_b_fresh.ok
     warm, fresh = comparable_outputs(run_b_warm.notebook), comparable_outputs(run_b_fresh.notebook)
-    assert any(output.get("data", {}).get("image/png") for cell in warm for output in cell)  # the chart is compared
+    assert any(
+        output.get("data", {}).get("image/png") for cell in warm for output in cell
+    )  # the chart is compared
     assert any(output.get("data", {}).get("text/html") for cell in warm for output in cell)  # and the table
     assert warm == fresh
 
@@ -71,7 +77,13 @@ def test_a_failing_cell_is_reported_and_the_executed_notebook_kept(tmp_path):
     assert execution.failure.kind == "error" and execution.failure.ename == "ValueError"
     assert "planted failure for GB" in execution.failure.evalue
     assert "raise ValueError" in execution.failure.cell_source
-    errors = [o for c in execution.notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o
+        for c in execution.notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
     assert len(errors) == 1 and (tmp_path / "failing.ipynb").exists()
 
 
@@ -94,7 +106,9 @@ def test_a_kernel_that_dies_is_restarted_and_the_run_retried_once(tmp_path):
 def test_a_run_over_the_timeout_is_stopped(tmp_path):
     warm = KernelSource("warm")
     try:
-        execution = execute_run(FIXTURES / "slow.ipynb", {**PARAMS, "seconds": 60.0}, tmp_path / "s.ipynb", warm, 2)
+        execution = execute_run(
+            FIXTURES / "slow.ipynb", {**PARAMS, "seconds": 60.0}, tmp_path / "s.ipynb", warm, 2
+        )
         assert execution.failure.kind == "timeout" and execution.attempts == 1
         assert "--timeout 2 s" in execution.failure.evalue
         assert execute_run(FIXTURES / "slow.ipynb", PARAMS, tmp_path / "t.ipynb", warm, 30).ok

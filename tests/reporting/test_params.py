@@ -46,7 +46,11 @@ def test_defaults_resolve_latest_and_cli_strings_are_coerced(context, warehouse_
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
-    [("min_orders", "12.5", "is not a int"), ("threshold", "lots", "is not a float"), ("include_mall", "maybe", "bool")],
+    [
+        ("min_orders", "12.5", "is not a int"),
+        ("threshold", "lots", "is not a float"),
+        ("include_mall", "maybe", "bool"),
+    ],
 )
 def test_values_that_do_not_fit_the_declared_type_are_rejected(context, name, value, expected):
     with pytest.raises(ParameterError, match=expected) as raised:
@@ -97,12 +101,14 @@ def test_metric_must_be_in_the_catalog(context):
 
 
 def test_experiment_must_be_in_experiment_designs(context, warehouse_truth, tmp_path):
-    template = _template_with(tmp_path, 'experiment: str = "1"  # experiment id\n')
-    known = warehouse_truth["experiments"][0]
-    assert validate_parameters(template, {"experiment": known}, context)["experiment"] == known
+    template = _template_with(tmp_path, 'experiment: str = "x"  # experiment name\n')
+    (known_id, known_name) = warehouse_truth["experiments"][0]
+    assert validate_parameters(template, {"experiment": known_name}, context)["experiment"] == known_name
+    by_id = validate_parameters(template, {"experiment": str(known_id)}, context)
+    assert by_id["experiment"] == str(known_id)
     with pytest.raises(ParameterError, match="not an experiment in experiment_designs") as raised:
-        validate_parameters(template, {"experiment": "999"}, context)
-    assert all(experiment in str(raised.value) for experiment in warehouse_truth["experiments"])
+        validate_parameters(template, {"experiment": "refund_slow_track"}, context)
+    assert all(name in str(raised.value) for _, name in warehouse_truth["experiments"])
 
 
 def test_market_all_is_accepted_only_where_the_template_defaults_to_all(context, tmp_path):
@@ -129,7 +135,12 @@ def test_a_template_without_a_parameters_cell_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     ("week", "market", "template"),
-    [("../../etc", "US", "x"), ("2026-W47", "..", "x"), ("2026-W47", "US", "../index"), ("2026-W47", "/tmp", "x")],
+    [
+        ("../../etc", "US", "x"),
+        ("2026-W47", "..", "x"),
+        ("2026-W47", "US", "../index"),
+        ("2026-W47", "/tmp", "x"),
+    ],
 )
 def test_report_paths_never_leave_the_reports_directory(tmp_path, week, market, template):
     with pytest.raises(ParameterError, match="not allowed"):

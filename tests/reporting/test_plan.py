@@ -20,7 +20,12 @@ def write(path: Path, text: str) -> Path:
 def test_shipped_plans_parse(name):
     plan = load_plan(REPO / "parameters" / name)
     assert set(plan.templates) == {
-        "weekly_scorecard", "metric_deep_dive", "seller_risk", "listing_compliance", "after_sales", "experiment_readout"
+        "weekly_scorecard",
+        "metric_deep_dive",
+        "seller_risk",
+        "listing_compliance",
+        "after_sales",
+        "experiment_readout",
     }
     assert plan.templates["metric_deep_dive"].parameters == {"metric": "refund_rate"}
     assert plan.templates["experiment_readout"].markets == ["all"]
@@ -37,7 +42,9 @@ def test_broken_yaml_names_file_line_and_fix(tmp_path):
 
 
 def test_unknown_keys_are_named_with_their_line(tmp_path):
-    path = write(tmp_path / "typo.yaml", "markets: all\nweeks: latest\ntemplates:\n  failing:\n    parameter: {}\n")
+    path = write(
+        tmp_path / "typo.yaml", "markets: all\nweeks: latest\ntemplates:\n  failing:\n    parameter: {}\n"
+    )
     with pytest.raises(PlanError) as raised:
         load_plan(path)
     assert f"{path}:5: templates.failing.parameter" in str(raised.value)
@@ -94,3 +101,11 @@ def test_out_of_range_plan_weeks_are_rejected(project, context):
     plan_path = write(project / "plan.yaml", "weeks: [2025-W01]\ntemplates: [failing]\n")
     with pytest.raises(PlanError, match="outside the data"):
         expand_plan(load_plan(plan_path), plan_path, project / "reports", context)
+
+
+def test_a_market_given_twice_runs_once(project, context):
+    plan_path = write(
+        project / "plan.yaml", "markets: [US, us, GB]\nweeks: [latest, latest]\ntemplates: [failing]\n"
+    )
+    specs = expand_plan(load_plan(plan_path), plan_path, project / "reports", context)
+    assert [spec.market for spec in specs] == ["US", "GB"]

@@ -1,0 +1,118 @@
+"""What `gne run` does: build the runs, decide run/skip, hold the lock, run the batch, report. Returns the
+exit status: 0 all ok (or skipped as unchanged), 1 some run failed, 2 bad input (nothing ran), 3 busy."""
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gnelib.errors import GneError
+from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
+from gnelib.reporting.errors import LockBusy, ParameterError
+from gnelib.reporting.index import INDEX_NAME
+from gnelib.reporting.lock import run_lock
+from gnelib.reporting.params import ValidationContext
+from gnelib.reporting.plan import build_spec, expand_plan, load_plan
+from gnelib.reporting.spec import RunSpec
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """The options of one `gne run` invocation (see `gne run --help`)."""
+
+    target: Path
+    parameters: list[tuple[str, str]]
+    workers: int
+    timeout: float | None
+    force: bool
+    dry_run: bool
+    isolation: str
+    reports_dir: Path
+    warehouse: Path | None
+    wait: bool
+
+
+def run_command(request: RunRequest) -> int:
+    """Run `gne run`; print the summary and the index path; return the exit status."""
+    reports_dir = request.reports_dir
+    try:
+        validation = ValidationContext(request.warehouse)
+        specs = _specs(request.target, request.parameters, reports_dir, validation)
+        decisions = decide(specs, reports_dir, request.force)
+    except GneError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if request.dry_run:
+        _print_plan(decisions)
+        return EXIT_OK
+    options = BatchOptions(reports_dir, request.workers, request.timeout, request.force, request.isolation)
+    try:
+        with run_lock(reports_dir, str(request.target), wait=request.wait):
+            records = run_batch(decisions, options, validation.facts)
+    except LockBusy as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_LOCKED
+    failed = _print_summary(records)
+    print(reports_dir / INDEX_NAME)
+    return EXIT_RUN_FAILED if failed else EXIT_OK
+
+
+def _specs(
+    target: Path, parameter: list[tuple[str, str]], reports_dir: Path, context: ValidationContext
+) -> list[RunSpec]:
+    if target.suffix in (".yaml", ".yml"):
+        if parameter:
+            raise ParameterError(
+                "-p/--parameter applies to a single template; put plan values in the YAML file."
+            )
+        return expand_plan(load_plan(target), target, reports_dir, context)
+    if target.suffix != ".ipynb":
+        raise ParameterError(f"{target} is neither a plan (.yaml) nor a template (.ipynb).")
+    values: dict[str, object] = {}
+    for name, value in parameter:
+        if name in values:
+            raise ParameterError(f"Parameter {name!r} is given twice (-p {name} ...); give it once.")
+        values[name] = value
+    return [build_spec(target, values, reports_dir, context)]
+
+
+def _print_plan(decisions: list[Decision]) -> None:
+    table = Table(title="gne run --dry-run", show_lines=False)
+    for column in ("action", "report", "why", "parameters"):
+        table.add_column(column, overflow="fold")
+    for decision in decisions:
+        table.add_row(
+            "run" if decision.run else "skip",
+            decision.spec.slot,
+            decision.reason,
+            str(decision.spec.parameters),
+        )
+    Console().print(table)
+    runs = sum(decision.run for decision in decisions)
+    print(f"{runs} to run, {len(decisions) - runs} to skip")
+
+
+def _print_summary(records: list[dict]) -> bool:
+    """One summary line, then one block per failed run (plain text: it ends up in cron logs)."""
+    counts: dict[str, int] = {}
+    for record in records:
+        key = "skipped" if record["action"] == "skipped" else record["status"]
+        counts[key] = counts.get(key, 0) + 1
+    print("summary: " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+    failures = [
+        record for record in records if record["status"] in FAILED_STATUSES and record["action"] == "ran"
+    ]
+    if failures:
+        print(f"failed runs ({len(failures)}):")
+    for record in failures:
+        error = record.get("error") or {}
+        print(
+            f"  FAILED {record['slot']} [{record['status']}] {error.get('kind')}: {error.get('ename')}: "
+            f"{error.get('evalue')}"
+        )
+        print(f"    notebook: {record.get('notebook') or '-'}   log: {record['log']}")
+    return bool(failures)

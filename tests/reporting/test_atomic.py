@@ -1,0 +1,89 @@
+"""Nothing half-written: a crash while writing, or a killed `gne run`, leaves the previous report intact."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from gnelib.reporting.atomic import atomic_path, atomic_write_text
+
+
+def test_a_writer_that_fails_midway_leaves_the_target_untouched(tmp_path):
+    target = tmp_path / "report.html"
+    atomic_write_text(target, "<p>previous good report</p>")
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("<p>half of the new rep")
+        raise RuntimeError("renderer crashed after partial work")
+    assert target.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_a_process_killed_midway_leaves_the_target_untouched(tmp_path):
+    target = tmp_path / "report.html"
+    atomic_write_text(target, "<p>previous good report</p>")
+    before = target.read_bytes()
+    script = textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from gnelib.reporting.atomic import atomic_path
+        with atomic_path(Path({str(target)!r})) as temporary:
+            with open(temporary, "w") as handle:
+                handle.write("<p>half of the new rep")
+                handle.flush()
+                os._exit(9)  # dies like a SIGKILL: no cleanup, no rename
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", script]).returncode == 9
+    assert target.read_bytes() == before
+    leftovers = [path.name for path in tmp_path.iterdir() if path.name != "report.html"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".report.html.")  # hidden, never linked
+
+
+def test_killing_gne_run_mid_run_keeps_the_previous_report(project, gne, small_warehouse):
+    assert gne("run", "notebooks/slow.ipynb", "-p", "market", "US", "-p", "week", "latest").exit_code == 0
+    report = next((project / "reports").rglob("slow.html"))
+    before = report.read_bytes()
+    log = report.with_suffix(".log")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gnelib.cli",
+            "run",
+            "notebooks/slow.ipynb",
+            "-p",
+            "market",
+            "US",
+            "-p",
+            "seconds",
+            "60",
+            "--force",
+            "--workers",
+            "1",
+        ],
+        cwd=project,
+        env={**os.environ, "GNE_WAREHOUSE": str(small_warehouse)},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            "'seconds': 60.0" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        time.sleep(1.5)  # the notebook is now sleeping in its kernel
+        assert process.poll() is None
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert report.read_bytes() == before
+    visible = sorted(path.name for path in report.parent.iterdir() if not path.name.startswith("."))
+    assert visible == ["slow.html", "slow.ipynb", "slow.log"]
