@@ -137,9 +137,17 @@ def add_table_of_contents(page: str) -> str:
     body = _HEADING.sub(unique, page[start:])
     if not entries:
         return page[:start].replace(TOC_MARKER, "") + body
-    items = "".join(
-        f'<li class="gne-toc-h{level}"><a href="#{anchor}">{html.escape(text)}</a></li>'
-        for level, anchor, text in entries
-    )
-    toc = f"<strong>Contents</strong><ol>{items}</ol>"
+    toc = f"<strong>Contents</strong><ol>{_toc_items(entries)}</ol>"
     return page[:start].replace(TOC_MARKER, toc) + body
+
+
+def _toc_items(entries: list[tuple[str, str, str]]) -> str:
+    """h2 entries as a numbered list, each h3 nested under the h2 before it (so numbering has no gaps)."""
+    groups: list[tuple[str, list[str]]] = []
+    for level, anchor, text in entries:
+        link = f'<a href="#{anchor}">{html.escape(text)}</a>'
+        if level == "3" and groups and groups[-1][0].startswith('<li class="gne-toc-h2">'):
+            groups[-1][1].append(f'<li class="gne-toc-h3">{link}</li>')
+        else:
+            groups.append((f'<li class="gne-toc-h{level}">{link}', []))
+    return "".join(head + (f"<ol>{''.join(subs)}</ol>" if subs else "") + "</li>" for head, subs in groups)
