@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gnelib.errors import GneError
+from gnelib.analysis.periods import week_range
 
 TRAILING_WEEKS = 4
 MIN_VOLUME_RATIO = 0.6
@@ -29,19 +29,9 @@ class Completeness:
         return self.status == "ok"
 
 
-def week_bounds(week: str) -> tuple[dt.datetime, dt.datetime]:
-    """Monday 00:00 of an ISO week `YYYY-Www` and the Monday after it."""
-    try:
-        year, number = week.split("-W")
-        start = dt.datetime.combine(dt.date.fromisocalendar(int(year), int(number), 1), dt.time())
-    except ValueError as exc:
-        raise GneError(f"week {week!r} is not an ISO week; write it as YYYY-Www, e.g. 2026-W47") from exc
-    return start, start + dt.timedelta(days=7)
-
-
 def check_completeness(conn, market: str, week: str) -> Completeness:
     """Compare the week's order count with the trailing weeks' median, and check the week closed before as-of."""
-    start, end = week_bounds(week)
+    start, end = (moment.to_pydatetime() for moment in week_range(week))
     history_start = start - dt.timedelta(days=7 * TRAILING_WEEKS)
     counts = conn.sql(
         "SELECT date_trunc('week', ordered_at) AS week_start, count(*) AS orders FROM orders "
