@@ -53,7 +53,7 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
         week["templates"].add(run["template"])
         week["runs"][(run["template"], run["market"])] = _view(run)
     ordered = [
-        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"])}
+        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"], key=_template_order)}
         for _, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
     ]
     page = _ENVIRONMENT.get_template("index.html.j2").render(
@@ -71,10 +71,13 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
     return path
 
 
+def _template_order(template: str) -> tuple[bool, str]:
+    """The weekly scorecard first (the overview), then the other templates alphabetically."""
+    return template != "weekly_scorecard", template
+
+
 def _view(run: dict) -> dict:
     label = STATUS_LABELS.get(run["status"], run["status"])
-    if run.get("action") == "skipped":
-        label = f"{label} · skipped (unchanged)"
     error = run.get("error") or {}
     return {
         **run,

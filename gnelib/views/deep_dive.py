@@ -13,8 +13,7 @@ def headline_cards(result: DeepDiveResult) -> list[Card]:
     """This week's value, the week-over-week change, the change against the trailing average, and the anomaly."""
     metric, change = result.metric, result.change
     cards = [
-        Card(f"{metric.title}, {result.week}", format_value(change.current, metric.format),
-             "provisional: still maturing" if not result.is_mature else "mature"),
+        Card(f"{metric.title}, {result.week}", format_value(change.current, metric.format), _maturity(result)),
         Card(f"vs {result.baseline_week}", format_change(change.abs_change, metric.format),
              f"{format_relative(change.rel_change)}, {format_p_value(change.p_value)}", _tone(result, change)),
     ]
@@ -98,6 +97,12 @@ def result_delta(result: DeepDiveResult) -> float:
     """The change the decomposition explains (against the comparison the deep dive chose)."""
     headline = result.trailing_change if result.comparison != "week over week" else result.change
     return headline.abs_change
+
+
+def _maturity(result: DeepDiveResult) -> str:
+    if result.horizon_days:
+        return f"events within {result.horizon_days} days of the order"
+    return "mature" if result.is_mature else "provisional: still maturing"
 
 
 def _tone(result: DeepDiveResult, change) -> str:
