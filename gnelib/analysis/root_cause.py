@@ -158,6 +158,9 @@ def explain_change(
     used = singles + pairs if one_cell_pair or not concise_single else singles
     for name in pairs:
         summaries[name]["priority"] = 0 if one_cell_pair else 1
+    for name in singles:
+        if _mix_dominates(tables[name]):
+            summaries[name]["priority"] = 0  # volume moved between its segments: a structural explanation
     segments = pd.concat([summaries[name] for name in used], ignore_index=True)
     segments = segments[segments["eligible"]].drop(columns="eligible")
     segments["p_adjusted"], segments["significant"] = np.nan, False
@@ -285,23 +288,33 @@ def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float)
     table["dimension_surprise"] = table["surprise"].sum()
     table["set_surprise"] = table.loc[chosen, "surprise"].sum() if chosen else np.nan
     table["set_explains"] = table.loc[chosen, "ep"].sum() if chosen else np.nan
+    table["set_size"] = len(chosen)
     table["priority"] = 1
     return table
 
 
 def _rank(segments: pd.DataFrame) -> pd.DataFrame:
     candidates = segments[segments["candidate"]].assign(
+        succinct_key=(segments["set_explains"] / segments["set_size"].clip(lower=1)).map(_two_figures),
         surprise_key=segments["dimension_surprise"].map(_two_figures),
         share_size=segments["explained_share"].abs(),
     )
     candidates = candidates.sort_values(
-        ["significant", "priority", "surprise_key", "share_size"], ascending=[False, True, False, False]
+        ["significant", "priority", "succinct_key", "surprise_key", "share_size"],
+        ascending=[False, True, False, False, False],
     )
     others = segments[~segments["candidate"]]
     others = others.reindex(others["explained_share"].abs().sort_values(ascending=False).index)
     ranked = pd.concat([candidates, others], ignore_index=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
     return ranked.reindex(columns=_SEGMENT_COLUMNS)
+
+
+def _mix_dominates(table: pd.DataFrame) -> bool:
+    """True when a dimension's mix effect (volume moving between its segments) outweighs its rate effect: the
+    change is then explained by where the volume went, whatever the segments' own rates did."""
+    mix, rate = table["mix"].sum(), table["rate"].sum()
+    return bool(np.isfinite(mix) and abs(mix) > abs(rate))
 
 
 def _two_figures(value: float) -> float:
