@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import nbformat
 import papermill
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +33,19 @@ def main() -> int:
         target = ROOT / "tests" / "notebooks" / f"{template}.ipynb"
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name="python3",
                                    progress_bar=False)
+        _drop_run_metadata(target)
         print(f"wrote {target.relative_to(ROOT)}")
     return 0
+
+
+def _drop_run_metadata(path: Path) -> None:
+    """Remove timings and timestamps so a refresh only shows real changes in `git diff`."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("papermill", None)
+    for cell in notebook.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(notebook, path)
 
 
 if __name__ == "__main__":
