@@ -4,9 +4,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from gnelib.console import make_console
 from gnelib.errors import GneError
 from gnelib.metrics.catalog import Catalog, load_catalog
 from gnelib.metrics.docs import render_markdown
@@ -15,7 +15,7 @@ from gnelib.metrics.query import compile_query
 app = typer.Typer(
     help="Inspect the metric catalog: list metrics, show a definition, print its SQL.", no_args_is_help=True
 )
-console = Console()
+console = make_console()
 
 CatalogOption = Annotated[
     Path | None,

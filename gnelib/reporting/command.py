@@ -5,9 +5,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+from gnelib.console import make_console
 from gnelib.errors import GneError
 from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
 from gnelib.reporting.errors import LockBusy, ParameterError
@@ -91,7 +91,7 @@ def _print_plan(decisions: list[Decision]) -> None:
             decision.reason,
             str(decision.spec.parameters),
         )
-    Console().print(table)
+    make_console().print(table)
     runs = sum(decision.run for decision in decisions)
     print(f"{runs} to run, {len(decisions) - runs} to skip")
 

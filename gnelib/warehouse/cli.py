@@ -4,10 +4,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gnelib.console import make_console
 from gnelib.errors import GneError
 from gnelib.warehouse.connection import connect, default_warehouse_path
 from gnelib.warehouse.generator import Summary, build_warehouse
@@ -17,7 +17,7 @@ from gnelib.warehouse.schema import TABLES
 app = typer.Typer(
     help="Build and inspect the demo GNE warehouse (a seeded DuckDB file).", no_args_is_help=True
 )
-console = Console()
+console = make_console()
 
 SCALE_CHOICES = ", ".join(f"{s.name} (~{s.orders:,} orders)" for s in SCALES.values())
 PathOption = Annotated[
