@@ -273,11 +273,39 @@ def _with_views(
     query: exp.Select, metric: Metric, views: Mapping[str, View], ctes: Sequence[tuple[str, exp.Query]] = ()
 ) -> exp.Select:
     """Attach the views the metric's source needs (dependencies first), then the query's own `ctes`."""
+    used = {column.name for column in query.find_all(exp.Column)}
+    for _, body in ctes:
+        used |= {column.name for column in body.find_all(exp.Column)}
     for name in _views_needed(metric.source, views):
-        query = query.with_(name, as_=views[name].query())
+        body = views[name].query()
+        if name == metric.source and views[name].to_one_joins and isinstance(body, exp.Select):
+            body = _prune_to_one_joins(body, used)
+        query = query.with_(name, as_=body)
     for name, body in ctes:
         query = query.with_(name, as_=body)
     return query
+
+
+def _prune_to_one_joins(view: exp.Select, used: set[str]) -> exp.Select:
+    """Keep the view's output columns the query uses, and drop the LEFT JOINs none of them (nor another join's
+    condition, nor the view's WHERE) refers to. Safe only for views whose joins are to-one (`to_one_joins`)."""
+    view = view.copy()
+    kept = [projection for projection in view.expressions if projection.alias_or_name in used]
+    view.set("expressions", kept or view.expressions[:1])
+    joins = list(view.args.get("joins") or [])
+    while True:
+        referenced = {column.table for part in (*view.expressions, view.args.get("where")) if part is not None
+                      for column in part.find_all(exp.Column)}
+        for join in joins:
+            referenced |= {column.table for column in join.args.get("on", exp.true()).find_all(exp.Column)
+                           if column.table != join.this.alias_or_name}
+        unused = [join for join in joins
+                  if join.side.upper() == "LEFT" and join.this.alias_or_name not in referenced]
+        if not unused:
+            break
+        joins = [join for join in joins if join not in unused]
+    view.set("joins", joins)
+    return view
 
 
 def _views_needed(source: str, views: Mapping[str, View]) -> list[str]:

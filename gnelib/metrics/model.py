@@ -191,6 +191,10 @@ class View(BaseModel):
     sql: str
     description: str = ""
     dialect: str = "duckdb"
+    # True when every LEFT JOIN in the view matches at most one row per row of its first table (e.g. one
+    # after-sales request and one review per order): a query then leaves out the joins whose columns it does
+    # not use, so order-only metrics do not pay for the after-sales and review joins.
+    to_one_joins: bool = False
 
     @model_validator(mode="after")
     def _sql_parses(self) -> "View":
