@@ -79,7 +79,7 @@ def _warehouse(work: Path) -> Path:
 
 
 def _grid(warehouse: Path, markets: int, weeks: int) -> tuple[list[str], list[str]]:
-    from gnelib.analysis.periods import shift_week
+    from gnelib.periods import shift_week
     from gnelib.reporting.facts import load_facts
 
     facts = load_facts(warehouse)

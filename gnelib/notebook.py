@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from IPython.display import display
 
-from gnelib.analysis.periods import validate_week
+from gnelib.periods import validate_week
 from gnelib.quality import Completeness, check_completeness
 from gnelib.viz import use_theme
 from gnelib.viz.blocks import callout

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gnelib.analysis.periods import week_range
+from gnelib.periods import week_range
 
 TRAILING_WEEKS = 4
 MIN_VOLUME_RATIO = 0.6

@@ -12,7 +12,6 @@ from gnelib.analysis.decomposition import decompose
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, build_insights, judge
 from gnelib.analysis.maturity import AUTO, Reading, reading
-from gnelib.analysis.periods import previous_week, shift_week, trailing_weeks, validate_week
 from gnelib.analysis.root_cause import RootCause, explain_change
 from gnelib.analysis.significance import (
     Change,
@@ -21,6 +20,7 @@ from gnelib.analysis.significance import (
     median_change_test,
     pool_periods,
 )
+from gnelib.periods import previous_week, shift_week, trailing_weeks, validate_week
 
 DEFAULT_PAIRS = (("carrier", "category"),)
 

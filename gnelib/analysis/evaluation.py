@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gnelib.analysis.deep_dive import deep_dive, scan
-from gnelib.analysis.periods import weeks_between
+from gnelib.periods import weeks_between
 
 AFTER_SALES = (
     "counterfeit_claim_rate",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gnelib.analysis.periods import previous_week, week_range
+from gnelib.periods import previous_week, week_range
 
 AUTO = "auto"
 MIN_HORIZON_DAYS = 7

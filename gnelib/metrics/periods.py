@@ -1,14 +1,13 @@
 """ISO-week labels ('2026-W47') and the time ranges a `weeks=` argument selects."""
 
-import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from gnelib import periods
 from gnelib.metrics.errors import MetricError
 
-WEEK_LABEL = re.compile(r"^(\d{4})-W(\d{2})$")
 PERIODS = ("week", "day")
 
 WeeksArg = str | Sequence[str] | tuple[str, str] | None
@@ -16,25 +15,15 @@ WeeksArg = str | Sequence[str] | tuple[str, str] | None
 
 def week_start(label: str) -> date:
     """Monday of the ISO week `label` ('2026-W47' → 2026-11-16)."""
-    match = WEEK_LABEL.match(str(label))
-    if not match:
-        raise MetricError(f"week {label!r} is not an ISO week label; write it like '2026-W47'.")
-    year, week = int(match.group(1)), int(match.group(2))
     try:
-        return date.fromisocalendar(year, week, 1)
-    except ValueError:
-        raise MetricError(f"week {label!r} does not exist: {year} has no ISO week {week}.") from None
-
-
-def week_label(day: date | datetime | pd.Timestamp) -> str:
-    """The ISO week label of a day."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
+        return periods.week_start(label).date()
+    except periods.PeriodError as error:
+        raise MetricError(str(error)) from None
 
 
 def period_label(start: pd.Timestamp, period: str) -> str:
     """How a frame names a period: '2026-W47' for weeks, '2026-11-16' for days."""
-    return week_label(start) if period == "week" else start.strftime("%Y-%m-%d")
+    return periods.week_of(start) if period == "week" else start.strftime("%Y-%m-%d")
 
 
 def period_length(period: str) -> timedelta:

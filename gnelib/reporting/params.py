@@ -130,8 +130,8 @@ _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 @validator("week")
 def validate_week(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
     """An ISO week `YYYY-Www` inside the data's complete weeks; `latest` is the last complete week."""
-    from gnelib.analysis.errors import AnalysisError
-    from gnelib.analysis.periods import validate_week as canonical_week
+    from gnelib.periods import PeriodError
+    from gnelib.periods import validate_week as canonical_week
 
     facts = context.facts
     text = str(value).strip()
@@ -139,7 +139,7 @@ def validate_week(value: object, declared: DeclaredParameter, context: Validatio
         return facts.last_complete_week
     try:
         week = canonical_week(text)
-    except AnalysisError as error:
+    except PeriodError as error:
         raise invalid(
             declared.name, value, f"{error} Or use `latest` (= {facts.last_complete_week})"
         ) from None

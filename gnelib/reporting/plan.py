@@ -196,7 +196,7 @@ def _markets(markets: str | list[str], context: ValidationContext) -> list[str]:
 
 
 def _weeks(weeks: str | list[str] | WeekRange, context: ValidationContext) -> list[str]:
-    from gnelib.analysis.periods import weeks_between
+    from gnelib.periods import weeks_between
 
     declared = DeclaredParameter("week", "str", "latest", "")
 

@@ -15,8 +15,8 @@ from gnelib import metrics
 from gnelib.analysis.insights import Insight
 from gnelib.analysis.maturity import describe as describe_reading
 from gnelib.analysis.maturity import reading
-from gnelib.analysis.periods import shift_week, week_range
 from gnelib.formats import format_p_value, format_value
+from gnelib.periods import shift_week, week_range
 from gnelib.views.common import (
     HISTORY_WEEKS,
     TRAILING_WEEKS,

@@ -10,10 +10,10 @@ from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, confidence_of, judge
-from gnelib.analysis.periods import shift_week, trailing_weeks
 from gnelib.analysis.significance import Change, change_test, pool_periods, two_proportion_test
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.notebook import ALL_MARKETS
+from gnelib.periods import shift_week, trailing_weeks
 from gnelib.viz.blocks import Card
 from gnelib.viz.tables import html_table
 

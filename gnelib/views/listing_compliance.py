@@ -7,9 +7,9 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.insights import Insight
-from gnelib.analysis.periods import trailing_weeks
 from gnelib.analysis.significance import change_test, pool_periods
 from gnelib.formats import format_change, format_p_value, format_value
+from gnelib.periods import trailing_weeks
 from gnelib.views.common import (
     HISTORY_WEEKS,
     TRAILING_WEEKS,

@@ -9,8 +9,8 @@ from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive, scan
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight
-from gnelib.analysis.periods import shift_week
 from gnelib.formats import format_change, format_p_value, format_value
+from gnelib.periods import shift_week
 from gnelib.viz.charts import sparkline
 from gnelib.viz.tables import change_tone, html_table
 

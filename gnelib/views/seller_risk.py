@@ -5,8 +5,8 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.insights import Insight
-from gnelib.analysis.periods import trailing_weeks, week_range
 from gnelib.formats import format_p_value, format_relative, format_value
+from gnelib.periods import trailing_weeks, week_range
 from gnelib.views.common import (
     HISTORY_WEEKS,
     TRAILING_WEEKS,

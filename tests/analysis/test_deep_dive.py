@@ -9,7 +9,7 @@ from scipy import stats
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive, scan
 from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.periods import weeks_between
+from gnelib.periods import PeriodError, weeks_between
 from gnelib.warehouse import connect
 
 
@@ -90,7 +90,7 @@ def test_duration_metric_uses_a_rank_test(conn):
 
 
 def test_bad_inputs_name_the_fix(conn):
-    with pytest.raises(AnalysisError, match="YYYY-Www"):
+    with pytest.raises(PeriodError, match="YYYY-Www"):
         deep_dive(conn, "refund_rate", "ID", "2026-47")
     with pytest.raises(AnalysisError, match="choose from category, channel"):
         deep_dive(conn, "refund_rate", "ID", "2026-W40", dimensions=["colour"])

@@ -46,8 +46,8 @@ def test_injection_in_a_filter_value_is_a_plain_unknown_value(conn):
 @pytest.mark.parametrize(
     "weeks, message",
     [
-        ("2026-47", "ISO week label"),
-        ("2026-W54", "no ISO week"),
+        ("2026-47", "not an ISO week"),
+        ("2026-W54", "does not exist"),
         (("2026-W47", "2026-W40"), "ends before"),
         ([], "empty list"),
     ],

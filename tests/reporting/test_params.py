@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from gnelib.analysis.periods import shift_week
 from gnelib.metrics.catalog import load_catalog
+from gnelib.periods import shift_week
 from gnelib.reporting.errors import ParameterError, closest_first
 from gnelib.reporting.params import declared_parameters, validate_parameters
 from gnelib.reporting.paths import report_paths

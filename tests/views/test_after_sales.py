@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from gnelib.analysis import maturity
-from gnelib.analysis.periods import trailing_weeks
+from gnelib.periods import trailing_weeks
 from gnelib.views import after_sales
 
 WEEK = "2026-W47"  # the last complete week of the demo warehouse

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from gnelib.analysis.periods import trailing_weeks
+from gnelib.periods import trailing_weeks
 from gnelib.views import listing_compliance
 from gnelib.views.common import reference_weeks
 

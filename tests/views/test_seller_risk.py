@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from gnelib.analysis.periods import trailing_weeks
+from gnelib.periods import trailing_weeks
 from gnelib.views import seller_risk
 
 WEEK = "2026-W47"  # the last complete week of the demo warehouse

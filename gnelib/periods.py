@@ -6,28 +6,32 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from gnelib.analysis.errors import AnalysisError
+from gnelib.errors import GneError
+
+
+class PeriodError(GneError):
+    """A week or period the user wrote that is not valid; the message shows the right form."""
 
 _WEEK_PATTERN = re.compile(r"^\s*(\d{4})-?[Ww](\d{1,2})\s*$")
 WEEK_FORMAT_HELP = "use the ISO week format YYYY-Www, e.g. 2026-W47"
 
 
 def parse_week(week: str) -> tuple[int, int]:
-    """`"2026-W47"` → `(2026, 47)`; raises AnalysisError naming the format for anything else."""
+    """`"2026-W47"` → `(2026, 47)`; raises PeriodError naming the format for anything else."""
     match = _WEEK_PATTERN.match(week) if isinstance(week, str) else None
     if match is None:
-        raise AnalysisError(f"Week {week!r} is not an ISO week: {WEEK_FORMAT_HELP}.")
+        raise PeriodError(f"Week {week!r} is not an ISO week: {WEEK_FORMAT_HELP}.")
     year, number = int(match.group(1)), int(match.group(2))
     last = weeks_in_year(year)
     if not 1 <= number <= last:
-        raise AnalysisError(
+        raise PeriodError(
             f"Week {week!r} does not exist: {year} has weeks W01 to W{last:02d}; {WEEK_FORMAT_HELP}."
         )
     return year, number
 
 
 def validate_week(week: str) -> str:
-    """The week in canonical form (`"2026-w7"` → `"2026-W07"`), or AnalysisError if malformed."""
+    """The week in canonical form (`"2026-w7"` → `"2026-W07"`), or PeriodError if malformed."""
     year, number = parse_week(week)
     return format_week(year, number)
 
@@ -73,7 +77,7 @@ def previous_week(week: str) -> str:
 def trailing_weeks(week: str, count: int, include_current: bool = False) -> list[str]:
     """The `count` weeks before `week` (or ending with it), oldest first."""
     if count < 0:
-        raise AnalysisError(f"Trailing week count must be 0 or more, got {count}.")
+        raise PeriodError(f"Trailing week count must be 0 or more, got {count}.")
     end = 0 if include_current else -1
     return [shift_week(week, offset) for offset in range(end - count + 1, end + 1)]
 
@@ -82,7 +86,7 @@ def weeks_between(first: str, last: str) -> list[str]:
     """Every week from `first` to `last`, inclusive, oldest first."""
     start, stop = week_start(first), week_start(last)
     if stop < start:
-        raise AnalysisError(
+        raise PeriodError(
             f"Week range {first}..{last} is empty: the first week must not come after the last."
         )
     return [week_of(start + pd.Timedelta(weeks=i)) for i in range((stop - start).days // 7 + 1)]

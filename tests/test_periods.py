@@ -5,8 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.periods import (
+from gnelib.periods import (
+    PeriodError,
     previous_week,
     shift_week,
     trailing_weeks,
@@ -24,7 +24,7 @@ from gnelib.analysis.periods import (
     "text", ["2026-47", "W47", "2026-W54", "2025-W53", "2026-W00", "", "latest", None, 202647]
 )
 def test_malformed_or_impossible_weeks_name_the_format(text):
-    with pytest.raises(AnalysisError, match="YYYY-Www"):
+    with pytest.raises(PeriodError, match="YYYY-Www"):
         validate_week(text)
 
 
@@ -56,7 +56,7 @@ def test_shifting_across_year_ends():
 def test_weeks_between_is_inclusive_and_ordered():
     weeks = weeks_between("2026-W18", "2026-W47")
     assert len(weeks) == 30 and weeks[0] == "2026-W18" and weeks[-1] == "2026-W47"
-    with pytest.raises(AnalysisError, match="first week"):
+    with pytest.raises(PeriodError, match="first week"):
         weeks_between("2026-W47", "2026-W18")
 
 
