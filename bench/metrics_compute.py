@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/metrics_compute.py [--warehouse /tmp/gne-medium.duckdb]
 
-Each approach runs in its own subprocess so its peak RSS is its own. "engine" is `gnelib.metrics.compute`
-(DuckDB does the filtering and both aggregation stages); "pandas" loads the order, after-sales and review
+Each approach runs in its own subprocess so its peak RSS is its own. "engine" is
+`gnelib.metrics.compute_many` (DuckDB does the filtering and both aggregation stages, one pass for the metrics
+that share a source); "pandas" loads the order, after-sales and review
 tables into pandas and groups there (per seller, then per cell, for the same sufficient statistics).
 """
 
@@ -39,9 +40,9 @@ CANDIDATES = [Path("/tmp/gne-medium.duckdb"), Path("data/gne.duckdb")]
 
 
 def run_engine(warehouse: Path) -> int:
-    """All metrics through the metric layer; returns the number of frame rows."""
+    """All metrics through the metric layer in one pass per source (`compute_many`); returns the frame rows."""
     with connect(warehouse) as conn:
-        return sum(len(metrics.compute(conn, name, weeks=WEEKS, by=BY)) for name in METRICS)
+        return sum(len(frame) for frame in metrics.compute_many(conn, METRICS, weeks=WEEKS, by=BY).values())
 
 
 def run_pandas(warehouse: Path) -> int:

@@ -10,10 +10,10 @@ See docs/metric-frames.md for the frame's columns and docs/metrics.md for the ca
 import os
 
 from gnelib.metrics.catalog import Catalog, load_catalog
-from gnelib.metrics.compiler import CompiledQuery
+from gnelib.metrics.compiler import CompiledQuery, compile_frames
 from gnelib.metrics.errors import CatalogError, MetricError, UnknownChoiceError
 from gnelib.metrics.model import Metric
-from gnelib.metrics.query import compile_query, compute, samples, sql
+from gnelib.metrics.query import compile_query, compute, compute_many, samples, sql
 
 
 def get(name: str, catalog: Catalog | str | os.PathLike | None = None) -> Metric:
@@ -29,8 +29,10 @@ __all__ = [
     "Metric",
     "MetricError",
     "UnknownChoiceError",
+    "compile_frames",
     "compile_query",
     "compute",
+    "compute_many",
     "get",
     "load_catalog",
     "samples",

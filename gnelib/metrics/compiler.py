@@ -97,6 +97,71 @@ def compile_frame(
     return _finish(_with_views(query, metric, views, [(name, inner)]), params, dialect)
 
 
+def compile_frames(
+    metrics: Sequence[Metric],
+    views: Mapping[str, View],
+    *,
+    by: Sequence[str] = (),
+    where: Mapping[str, list[object]] | None = None,
+    ranges: Sequence[tuple[datetime, datetime]] = (),
+    period: str = "week",
+    dialect: str = "duckdb",
+) -> CompiledQuery:
+    """One pass for several ratio/count/sum metrics that share a source, time column and unit: per metric `i` the
+    columns `numerator_i, denominator_i, units_i, sum_x2_i, sum_y2_i, sum_xy_i` (each metric's own filters become
+    FILTER clauses on its aggregates, so one scan serves them all)."""
+    first = metrics[0]
+    shared = {(m.source, m.time_column, m.unit_column, m.kind != "duration") for m in metrics}
+    if len(shared) != 1 or first.kind == "duration":
+        raise MetricError("compile_frames needs non-duration metrics with one source, time column and unit.")
+    params = _Params()
+    unit = exp.column(first.unit_column)
+    columns = [exp.alias_(_period_start(first, period), "period_start"), *map(exp.column, by),
+               exp.alias_(unit, "unit_id")]
+    cells = [*_cell_keys(by)]
+    for index, metric in enumerate(metrics):
+        condition = exp.and_(*metric.filter_expressions()) if metric.filters else None
+        x, y, n = exp.column(f"x{index}"), exp.column(f"y{index}"), exp.column(f"n{index}")
+        columns.append(exp.alias_(_as_double(_zero_if_null(_only(metric.expression("numerator"), condition))),
+                                  x.name))
+        columns.append(exp.alias_(_only(exp.Count(this=exp.Star()), condition), n.name))
+        has_denominator = metric.kind == "ratio"
+        if has_denominator:
+            columns.append(exp.alias_(
+                _as_double(_zero_if_null(_only(metric.expression("denominator"), condition))), y.name))
+        cells += [
+            exp.alias_(_as_double(exp.func("SUM", x)), f"numerator_{index}"),
+            exp.alias_(_as_double(exp.func("SUM", y)) if has_denominator else _null_double(), f"denominator_{index}"),
+            exp.alias_(exp.func("COUNT_IF", exp.GT(this=n, expression=exp.Literal.number(0))), f"units_{index}"),
+            exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=x, expression=x))), f"sum_x2_{index}"),
+            exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=y, expression=y))) if has_denominator
+                       else _null_double(), f"sum_y2_{index}"),
+            exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=x, expression=y))) if has_denominator
+                       else _null_double(), f"sum_xy_{index}"),
+        ]
+    shared_conditions = _conditions(first.model_copy(update={"filters": ()}), where, ranges, params)
+    inner = sqlglot.select(*columns).from_(_source(first)).where(*shared_conditions)
+    inner = inner.group_by(_period_start(first, period), *map(exp.column, by), unit)
+    query = sqlglot.select(*cells).from_("per_unit").group_by(*_cell_keys(by)).order_by(*_cell_keys(by))
+    return _finish(_with_views(query, first, views, [("per_unit", inner)]), params, dialect)
+
+
+def _only(aggregate: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
+    """`aggregate` restricted to rows meeting `condition` (a FILTER clause on each aggregate function)."""
+    if condition is None:
+        return aggregate
+
+    def restrict(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Filter):
+            return exp.Filter(this=node.this, expression=exp.Where(
+                this=exp.and_(node.args["expression"].this, condition.copy())))
+        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
+            return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
+        return node
+
+    return aggregate.transform(restrict, copy=True)
+
+
 def compile_samples(
     metric: Metric,
     views: Mapping[str, View],

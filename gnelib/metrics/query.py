@@ -15,6 +15,7 @@ from gnelib.metrics.compiler import (
     check_where,
     compile_distinct,
     compile_frame,
+    compile_frames,
     compile_latest_time,
     compile_samples,
 )
@@ -44,6 +45,46 @@ def compute(
     compiled = compile_frame(definition, catalog.views, dialect=connection.dialect, **request)
     frame = _run(connection, compiled)
     return _shape_frame(frame, connection, definition, catalog, request)
+
+
+def compute_many(
+    conn: object,
+    names: Sequence[str],
+    weeks: WeeksArg = None,
+    by: Sequence[str] | str = (),
+    where: Mapping[str, object] | None = None,
+    period: str = "week",
+    catalog: CatalogArg = None,
+) -> dict[str, pd.DataFrame]:
+    """`compute` for several metrics at once: metrics that share a source, time column and unit are computed in
+    one pass over the data (duration metrics one by one). Returns {name: metric frame}, same frames as `compute`."""
+    connection, catalog = as_connection(conn), _catalog(catalog)
+    definitions = [catalog.get(name) for name in names]
+    groups: dict[tuple, list[Metric]] = {}
+    for definition in definitions:
+        key = (definition.source, definition.time_column, definition.unit_column, definition.kind == "duration")
+        groups.setdefault(key, []).append(definition)
+    frames = {}
+    for (*_, is_duration), members in groups.items():
+        if is_duration or len(members) == 1:
+            for definition in members:
+                frames[definition.name] = compute(connection, definition, weeks, by, where, period, None, catalog)
+            continue
+        requests = [_request(definition, by, where, weeks, period, None) for definition in members]
+        for definition, request in zip(members, requests, strict=True):
+            _check_where_values(connection, definition, catalog, request["where"])
+        request = requests[0]
+        compiled = compile_frames(members, catalog.views, by=request["by"], where=request["where"],
+                                  ranges=request["ranges"], period=request["period"], dialect=connection.dialect)
+        wide = _run(connection, compiled)
+        keys = ["period_start", *request["by"]]
+        for index, definition in enumerate(members):
+            stats = {f"{column}_{index}": column for column in
+                     ("numerator", "denominator", "units", "sum_x2", "sum_y2", "sum_xy")}
+            frame = wide[keys + list(stats)].rename(columns=stats)
+            frame = frame[frame["units"] > 0].reset_index(drop=True)
+            frames[definition.name] = _shape_frame(frame, connection, definition, catalog, request)
+    return {name: frames[name] for name in names}
 
 
 def samples(

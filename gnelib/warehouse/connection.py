@@ -6,6 +6,7 @@ unchanged on the embedded DuckDB file or on another engine. User values always t
 
 import difflib
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,8 @@ from gnelib.warehouse.errors import WarehouseError
 from gnelib.warehouse.spark import open_spark, open_spark_connect
 
 WAREHOUSE_ENV_VAR = "GNE_WAREHOUSE"
+MEMORY_LIMIT_ENV_VAR = "GNE_DUCKDB_MEMORY_LIMIT"  # e.g. "2GB": DuckDB spills to disk beyond it (slower, bounded)
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 DEFAULT_WAREHOUSE_PATH = Path("data") / "gne.duckdb"
 BUILD_HINT = "Build it with `gne warehouse build` (or `make report`, which builds it when missing)"
 
@@ -52,6 +55,13 @@ class DuckDBConnection:
     def __init__(self, path: Path):
         self.path = path
         self._con = duckdb.connect(str(path), read_only=True)
+        limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
+        if limit:
+            if not _MEMORY_LIMIT.match(limit):
+                self._con.close()
+                raise WarehouseError(f"${MEMORY_LIMIT_ENV_VAR}={limit!r} is not a memory size; write it like 2GB "
+                                     "or 512MB, or unset it to let DuckDB use most of the machine's memory.")
+            self._con.execute(f"SET memory_limit = '{limit}'")  # validated above: digits and a unit only
 
     def sql(self, query: str, params: Params = None) -> pd.DataFrame:
         """Run `query` with `params` bound by DuckDB (`?` with a sequence, `$name` with a mapping)."""
