@@ -311,19 +311,7 @@ def _within_horizon(numerator: exp.Expression, metric: Metric, horizon_days: int
             f"metric {metric.name!r} has no event_time_column, so it has no fixed-horizon "
             "variant; call it with horizon_days=None."
         )
-    condition = _horizon_condition(metric.time_column, metric.event_time_column, horizon_days, params)
-
-    def restrict(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Filter):
-            where = node.args["expression"]
-            return exp.Filter(
-                this=node.this, expression=exp.Where(this=exp.and_(where.this, condition.copy()))
-            )
-        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
-            return exp.Filter(this=node.copy(), expression=exp.Where(this=condition.copy()))
-        return node
-
-    return numerator.transform(restrict, copy=True)
+    return _only(numerator, _horizon_condition(metric.time_column, metric.event_time_column, horizon_days, params))
 
 
 def _horizon_condition(time_column: str, event_column: str, horizon_days: int, params: _Params):
