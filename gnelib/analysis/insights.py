@@ -41,15 +41,11 @@ class Insight:
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_html(self) -> str:
-        """The insight as an HTML fragment; the text and every evidence cell are escaped."""
-        table = (
-            self.evidence.to_html(index=False, escape=True, border=0, classes="gne-evidence")
-            if not self.evidence.empty
-            else ""
-        )
+        """The sentence as an HTML fragment, escaped, classed by direction and severity (the evidence table
+        stays in `evidence` for analysts; reports show the sentence)."""
         return (
-            f'<div class="gne-insight gne-{self.severity} gne-{self.direction}">'
-            f"<p>{html.escape(self.text)}</p>{table}</div>"
+            f'<div class="gne-insight gne-{html.escape(self.direction)} gne-{html.escape(self.severity)}">'
+            f"{html.escape(self.text)}</div>"
         )
 
     def to_dict(self) -> dict:

@@ -132,25 +132,16 @@ def _start_method():
 
 
 def _crashed_record(job: worker.Job, error: BaseException) -> dict:
-    spec = job.spec
     return {
-        "slot": spec.slot,
-        "template": spec.name,
-        "template_path": str(spec.template),
-        "market": spec.market,
-        "week": spec.week,
-        "parameters": spec.parameters,
+        **worker.run_identity(job),
         "status": "failed",
-        "action": "ran",
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": 0.0,
         "attempts": 1,
-        "input_hash": job.input_hash,
-        "data_version": spec.data_version,
         "html": None,
         "failure_page": None,
         "notebook": None,
-        "log": spec.paths.log.relative_to(job.reports_dir.resolve()).as_posix(),
+        "log": job.spec.paths.log.relative_to(job.reports_dir.resolve()).as_posix(),
         "error": {
             "kind": "internal",
             "ename": type(error).__name__,

@@ -82,24 +82,32 @@ def run_job(job: Job) -> dict:
         return path.relative_to(job.reports_dir.resolve()).as_posix()
 
     return {
+        **run_identity(job),
+        "status": status,
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - clock, 2),
+        "attempts": execution.attempts,
+        "html": rel(paths.html) if paths.html.exists() else None,
+        "failure_page": rel(paths.failure) if status == "stale-previous-kept" else None,
+        "notebook": rel(paths.notebook) if paths.notebook.exists() else None,
+        "log": rel(paths.log),
+        "error": asdict(failure) if failure else None,
+    }
+
+
+def run_identity(job: Job) -> dict:
+    """The manifest fields that say which run a record is about (same for a finished and a crashed run)."""
+    spec = job.spec
+    return {
         "slot": spec.slot,
         "template": spec.name,
         "template_path": str(spec.template),
         "market": spec.market,
         "week": spec.week,
         "parameters": spec.parameters,
-        "status": status,
         "action": "ran",
-        "started": started.isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - clock, 2),
-        "attempts": execution.attempts,
         "input_hash": job.input_hash,
         "data_version": spec.data_version,
-        "html": rel(paths.html) if paths.html.exists() else None,
-        "failure_page": rel(paths.failure) if status == "stale-previous-kept" else None,
-        "notebook": rel(paths.notebook) if paths.notebook.exists() else None,
-        "log": rel(paths.log),
-        "error": asdict(failure) if failure else None,
     }
 
 

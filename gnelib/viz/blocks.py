@@ -37,12 +37,8 @@ def cards(items: Iterable[Card]) -> HTML:
 
 
 def insight_list(insights: Iterable, empty: str = "No notable changes this week.") -> HTML:
-    """Numbered key insights, most important first: each insight's sentence, escaped, marked good/bad."""
-    items = [
-        f'<li class="gne-insight gne-{html.escape(item.direction)} gne-{html.escape(item.severity)}">'
-        f"{html.escape(item.text)}</li>"
-        for item in insights
-    ]
+    """Numbered key insights, most important first: each insight's `to_html()` (escaped, marked good/bad)."""
+    items = [f"<li>{insight.to_html()}</li>" for insight in insights]
     if not items:
         return HTML(f'<p class="gne-insights-empty">{html.escape(empty)}</p>')
     return HTML(f'<ol class="gne-insights">{"".join(items)}</ol>')
