@@ -6,15 +6,23 @@ as in riskloc's `algorithms/adtributor.py` (MIT, 2024) with the paper's threshol
 defaults; Shapley mix/rate split from `gnelib.analysis.decomposition` (DOMAIN.md §2.1 b/c).
 """
 
+import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from gnelib.analysis.decomposition import decompose_additive, decompose_ratio
 from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.significance import STAT_COLUMNS, benjamini_hochberg, change_test, two_proportion_test
+from gnelib.analysis.significance import (
+    STAT_COLUMNS,
+    benjamini_hochberg,
+    change_test,
+    ratio_variances,
+    two_proportion_test,
+)
 
 PAIR_SEPARATOR = " × "
 FLAT_RATE_SHARE = 0.1  # a segment's rate counts as flat unless it moves significantly AND by ≥ 10% of ΔR
@@ -22,12 +30,14 @@ FLAT_RATE_SHARE = 0.1  # a segment's rate counts as flat unless it moves signifi
 
 @dataclass(frozen=True)
 class RootCause:
-    """`segments`: one row per explanatory segment, best first; `dimensions`: one row per dimension (set)."""
+    """`segments`: one row per explanatory segment, best first; `dimensions`: one row per dimension (set);
+    `broad_based`: the change is spread in proportion across every dimension, so no segment is named."""
 
     segments: pd.DataFrame
     dimensions: pd.DataFrame
     baseline_value: float
     current_value: float
+    broad_based: bool = False
 
     @property
     def delta(self) -> float:
@@ -77,6 +87,60 @@ def derived_explanatory_power(
     return raw / total if total else np.full(raw.shape, np.nan)
 
 
+@dataclass(frozen=True)
+class ProportionalFit:
+    """How well "every segment moved by the same factor" fits a dimension (see `proportional_fit`)."""
+
+    common_factor: float
+    chi2: float
+    df: int
+    p_value: float
+    best_single_chi2: float
+    potential: float
+
+    @property
+    def proportional_beats_single(self) -> bool:
+        """The common factor fits better than any one segment changing alone (both have one free parameter)."""
+        return bool(self.chi2 < self.best_single_chi2)
+
+
+def proportional_fit(observed: np.ndarray, expected: np.ndarray, variance: np.ndarray) -> ProportionalFit:
+    """Heterogeneity of per-segment ratios observed/expected around one common factor θ = Σobserved/Σexpected.
+
+    `observed` v_i: this period's events (count, sum) of each segment; `expected` f_i: the events had nothing
+    changed (baseline rate × current volume; counts: the baseline level); `variance`: Var(v_i − f_i). Returns
+    χ² = Σ(v_i − θf_i)²/Var_i on m − 1 degrees of freedom and its p-value (Cochran's Q-style heterogeneity
+    test), the χ² of the best "one segment changed, the others did not" model, min_j Σ_{i≠j}(v_i − f_i)²/Var_i,
+    and HotSpot's potential score 1 − ‖v − θf‖₂/‖v − f‖₂ (Sun et al., IEEE Access 2018: 1 when the ripple of
+    one common factor explains every segment's deviation). Rows with a non-finite or non-positive variance
+    or expectation are left out.
+    """
+    v, f, var = (np.asarray(values, dtype=float) for values in (observed, expected, variance))
+    keep = np.isfinite(v) & np.isfinite(f) & np.isfinite(var) & (var > 0) & (f > 0)
+    v, f, var = v[keep], f[keep], var[keep]
+    nan = float("nan")
+    if len(v) < 2 or f.sum() <= 0:
+        return ProportionalFit(nan, nan, max(len(v) - 1, 0), nan, nan, nan)
+    theta = v.sum() / f.sum()
+    chi2 = float(((v - theta * f) ** 2 / var).sum())
+    unchanged = (v - f) ** 2 / var
+    best_single = float(unchanged.sum() - unchanged.max())
+    spread = np.linalg.norm(v - f)
+    potential = float(1 - np.linalg.norm(v - theta * f) / spread) if spread > 0 else nan
+    df = len(v) - 1
+    return ProportionalFit(float(theta), chi2, df, float(stats.chi2.sf(chi2, df)), best_single, potential)
+
+
+def is_broad_based(fit: ProportionalFit, effect: str, alpha: float = 0.05) -> bool:
+    """A dimension's change is broad-based when its segments' rates (counts: levels) all moved by about the
+    same factor: the heterogeneity test does not reject at `alpha` AND the common factor explains the
+    segments better than any single segment changing alone; never for a change carried by mix (volume moving
+    between segments, `effect` `mix`)."""
+    if effect == "mix" or not np.isfinite(fit.p_value):
+        return False
+    return bool(fit.p_value >= alpha and fit.proportional_beats_single)
+
+
 def effect_labels(table: pd.DataFrame) -> np.ndarray:
     """`mix` or `rate` per segment of a `decompose_ratio` table: which effect would have moved the total on
     its own, each valued without the other — the share shift at the segment's *baseline* rate,
@@ -124,9 +188,20 @@ def explain_change(
 
     `frames` maps a dimension (or a tuple: a pair such as ("carrier", "category")) to a metric frame computed
     with
-    `by=` that dimension over the baseline and current periods. Pairs are reported when no single dimension
-    explains the change with at most `max_set_size` elements, or one pair cell alone explains it (then the
-    pair, the more specific finding, ranks first). Segments below `min_volume` (denominator for ratios, count
+    `by=` that dimension over the baseline and current periods (`pairs_to_search` says which pairs are worth
+    computing). Pairs are reported when no single dimension explains the change with at most `max_set_size`
+    elements, or when a pair cell is a candidate that passes the ripple test against both its parents
+    (`succinct`: the rest of channel live and the rest of category beauty moved like everything else, so
+    live × beauty, not live or beauty, is the cause); such a cell ranks first.
+
+    Broad-based changes: per dimension, `proportional_fit` tests whether every segment moved by one common
+    factor (heterogeneity χ², BH-adjusted across the single dimensions) and whether that common factor fits
+    better than any one segment changing alone (`is_broad_based`). The segments of a broad-based dimension
+    are not named as candidates, and when every single dimension is broad-based and the whole change is
+    significant, `RootCause.broad_based` is True and no segment anywhere is named. `dimensions` carries
+    `broad_based`, `common_factor`, `heterogeneity_p` (unadjusted) and `potential` (HotSpot's ripple score).
+
+    Segments below `min_volume` (denominator for ratios, count
     for counts) in both periods are not ranked. P-values are BH-adjusted within each dimension (a hierarchical
     family: dimension, then its elements). Significant candidate segments rank before the others, then by
     their dimension's total surprise (the "which dimension" signal; a set's own summed surprise favours large
@@ -145,19 +220,28 @@ def explain_change(
     if not frames:
         raise AnalysisError("Root cause needs at least one dimension frame, e.g. {'category': frame}.")
     periods = [baseline_periods] if isinstance(baseline_periods, str) else list(baseline_periods)
-    tables = {
-        _name(key): _dimension_table(frame, _keys(key), periods, current_period, kind, alpha)
-        for key, frame in frames.items()
-    }
-    summaries = {name: _candidates(table, min_volume, teep, tep) for name, table in tables.items()}
-    set_sizes = {name: int(summary["candidate"].sum()) for name, summary in summaries.items()}
+    tables = _tables(frames, periods, current_period, kind, alpha, min_volume)
+    fits = {name: _fit(table, min_volume) for name, table in tables.items()}
     singles = [name for name in tables if PAIR_SEPARATOR not in name]
     pairs = [name for name in tables if PAIR_SEPARATOR in name]
+    broad = _broad_dimensions(tables, fits, alpha)
+    first = tables[singles[0] if singles else next(iter(tables))]
+    broad_based = bool(
+        singles and all(broad[name] for name in singles) and first.attrs["overall_p_value"] < alpha
+    )
+    summaries = {
+        name: _candidates(table, min_volume, teep, tep, named=not (broad_based or broad[name] and name in singles))
+        for name, table in tables.items()
+    }
+    set_sizes = {name: int(summary["candidate"].sum()) for name, summary in summaries.items()}
     concise_single = any(0 < set_sizes[name] <= max_set_size for name in singles)
-    one_cell_pair = any(set_sizes[name] == 1 for name in pairs)
-    used = singles + pairs if one_cell_pair or not concise_single else singles
+    succinct_pair = {
+        name for name in pairs if (summaries[name]["candidate"] & summaries[name]["succinct"]).any()
+    }
+    used = singles + pairs if succinct_pair or not concise_single else singles
     for name in pairs:
-        summaries[name]["priority"] = 0 if one_cell_pair else 1
+        summary = summaries[name]
+        summary["priority"] = np.where(summary["candidate"] & summary["succinct"], 0, 1)
     for name in singles:
         if _mix_dominates(tables[name]):
             summaries[name]["priority"] = 0  # volume moved between its segments: a structural explanation
@@ -168,13 +252,106 @@ def explain_change(
         adjusted, rejected = benjamini_hochberg(rows["p_value"].to_numpy(), alpha)
         segments.loc[rows.index, "p_adjusted"], segments.loc[rows.index, "significant"] = adjusted, rejected
     segments = _rank(segments)
-    first = next(iter(tables.values()))
+    summary = _dimension_summary(segments, tables, used, alpha)
+    summary["broad_based"] = summary["dimension"].map(broad).astype(bool)
+    for field in ("common_factor", "heterogeneity_p", "potential"):
+        summary[field] = summary["dimension"].map(
+            {name: getattr(fit, _FIT_FIELDS[field]) for name, fit in fits.items()}
+        )
     return RootCause(
-        segments,
-        _dimension_summary(segments, tables, used, alpha),
-        first.attrs["baseline_value"],
-        first.attrs["current_value"],
+        segments, summary, first.attrs["baseline_value"], first.attrs["current_value"], broad_based
     )
+
+
+_FIT_FIELDS = {"common_factor": "common_factor", "heterogeneity_p": "p_value", "potential": "potential"}
+
+
+def pairs_to_search(
+    frames: Mapping[str, pd.DataFrame],
+    baseline_periods: str | Sequence[str],
+    current_period: str,
+    kind: str = "ratio",
+    depth: int = 2,
+    max_pairs: int = 10,
+    max_cells: int = 400,
+    min_volume: float = 30,
+    alpha: float = 0.05,
+) -> list[tuple[str, ...]]:
+    """Which combinations of dimensions (pairs; with `depth` 3 also triples) are worth computing for
+    `explain_change`, best first, from the single-dimension `frames` it would get anyway.
+
+    Pruning in the spirit of HotSpot's layer-by-layer search and Adtributor's "which dimension": a dimension
+    is *active* when its change is not broad-based (`is_broad_based`: its segments did not all move by one
+    common factor, or volume moved between them). Only combinations with at least one active parent are
+    searched — a cause in one cell of channel × category makes both channel and category non-proportional —
+    those whose parents are all active first, then by the parents' heterogeneity evidence (−log10 p), then
+    their surprise. Combinations with more than `max_cells` cells (product of the parents' segment counts)
+    are skipped, and at most `max_pairs` are returned. Nothing is returned when the whole change is
+    broad-based (no dimension localises it). `depth` 1 returns nothing.
+    """
+    if kind not in ("ratio", "count", "sum") or depth < 2:
+        return []
+    periods = [baseline_periods] if isinstance(baseline_periods, str) else list(baseline_periods)
+    singles = {name: frame for name, frame in frames.items() if isinstance(name, str)}
+    if len(singles) < 2:
+        return []
+    tables = _tables(singles, periods, current_period, kind, alpha, min_volume)
+    evidence, active, cells = {}, {}, {}
+    fits = {name: _fit(table, min_volume) for name, table in tables.items()}
+    broad = _broad_dimensions(tables, fits, alpha)
+    for name, table in tables.items():
+        fit = fits[name]
+        active[name] = not broad[name] and fit.df >= 1
+        p_value = fit.p_value if np.isfinite(fit.p_value) else 1.0
+        evidence[name] = (-np.log10(max(p_value, 1e-300)), float(table["surprise"].sum()))
+        cells[name] = len(table)
+    if not any(active.values()):
+        return []
+    combos = []
+    for size in range(2, depth + 1):
+        for combo in itertools.combinations(tables, size):
+            n_active = sum(active[name] for name in combo)
+            if n_active == 0 or np.prod([cells[name] for name in combo]) > max_cells:
+                continue
+            score = tuple(sum(evidence[name][i] for name in combo) for i in range(2))
+            combos.append((n_active < len(combo), size, -score[0], -score[1], combo))
+    return [combo for *_, combo in sorted(combos)][:max_pairs]
+
+
+def _tables(
+    frames: Mapping, periods: list[str], current_period: str, kind: str, alpha: float, min_volume: float
+) -> dict[str, pd.DataFrame]:
+    return {
+        _name(key): _dimension_table(frame, _keys(key), periods, current_period, kind, alpha, min_volume)
+        for key, frame in frames.items()
+    }
+
+
+def _fit(table: pd.DataFrame, min_volume: float) -> ProportionalFit:
+    """`proportional_fit` over a dimension table's segments with at least `min_volume` in both periods."""
+    big = (table["baseline_volume"] >= min_volume) & (table["current_volume"] >= min_volume)
+    rows = table[big]
+    return proportional_fit(rows["events_now"], rows["events_expected"], rows["events_variance"])
+
+
+def _broad_dimensions(tables: Mapping[str, pd.DataFrame], fits: Mapping, alpha: float) -> dict[str, bool]:
+    """`is_broad_based` per table, the heterogeneity p-values BH-adjusted across the single dimensions (a
+    family: "does any dimension localise the change?"; pairs are adjusted among themselves)."""
+    broad = {}
+    for family in (
+        [name for name in tables if PAIR_SEPARATOR not in name],
+        [name for name in tables if PAIR_SEPARATOR in name],
+    ):
+        adjusted, _ = benjamini_hochberg([fits[name].p_value for name in family], alpha)
+        for name, p_value in zip(family, adjusted, strict=True):
+            fit = replace(fits[name], p_value=float(p_value))
+            broad[name] = is_broad_based(fit, _dimension_effect(tables[name]), alpha)
+    return broad
+
+
+def _dimension_effect(table: pd.DataFrame) -> str:
+    mix, rate = table["mix"].sum(), table["rate"].sum()
+    return "additive" if np.isnan(mix) else "mix" if abs(mix) > abs(rate) else "rate"
 
 
 def cube_frames(
@@ -194,7 +371,13 @@ def cube_frames(
 
 
 def _dimension_table(
-    frame: pd.DataFrame, keys: list[str], periods: list[str], current_period: str, kind: str, alpha: float
+    frame: pd.DataFrame,
+    keys: list[str],
+    periods: list[str],
+    current_period: str,
+    kind: str,
+    alpha: float,
+    min_volume: float = 30,
 ) -> pd.DataFrame:
     missing = [column for column in (*keys, "period", "numerator") if column not in frame]
     if missing:
@@ -236,6 +419,8 @@ def _dimension_table(
             table["current_numerator"],
         )
         table["mix"], table["rate"], table["effect"] = np.nan, np.nan, "additive"
+    table = table.join(_event_model(before, after, len(periods), kind))
+    table["succinct"] = _succinct_cells(table, keys, min_volume) if len(keys) > 1 else False
     table = (
         _segment_tests(table, kind, len(periods), alpha)
         .reset_index()
@@ -245,6 +430,7 @@ def _dimension_table(
     table.insert(1, "value", table[keys].astype(str).agg(PAIR_SEPARATOR.join, axis=1))
     table = table.drop(columns=keys)
     table.attrs = dict(decomposed.attrs)
+    table.attrs["overall_p_value"] = _overall_p_value(before, after, len(periods), kind, alpha)
     return table
 
 
@@ -280,11 +466,16 @@ def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int, alpha: float)
     )
 
 
-def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float) -> pd.DataFrame:
+def _candidates(
+    table: pd.DataFrame, min_volume: float, teep: float, tep: float, named: bool = True
+) -> pd.DataFrame:
+    """Adtributor's explanatory set of one dimension; none when its segments are not to be `named` (the
+    change is broad-based there)."""
     table = table.copy()
     table["eligible"] = np.maximum(table["baseline_volume"], table["current_volume"]) >= min_volume
-    chosen = adtributor_candidates(table[table["eligible"]], teep, tep)
+    chosen = adtributor_candidates(table[table["eligible"]], teep, tep) if named else []
     table["candidate"] = table.index.isin(chosen)
+    table["succinct"] = table["succinct"].astype(bool) & table["candidate"]  # only a candidate can outrank
     table["dimension_surprise"] = table["surprise"].sum()
     table["set_surprise"] = table.loc[chosen, "surprise"].sum() if chosen else np.nan
     table["set_explains"] = table.loc[chosen, "ep"].sum() if chosen else np.nan
@@ -294,16 +485,17 @@ def _candidates(table: pd.DataFrame, min_volume: float, teep: float, tep: float)
 
 
 def _rank(segments: pd.DataFrame) -> pd.DataFrame:
-    candidates = segments[segments["candidate"]].assign(
-        succinct_key=(segments["set_explains"] / segments["set_size"].clip(lower=1)).map(_two_figures),
-        surprise_key=segments["dimension_surprise"].map(_two_figures),
-        share_size=segments["explained_share"].abs(),
+    candidates = segments[segments["candidate"].astype(bool)]
+    candidates = candidates.assign(  # keys from `candidates` itself: an empty frame would adopt another index
+        succinct_key=(candidates["set_explains"] / candidates["set_size"].clip(lower=1)).map(_two_figures),
+        surprise_key=candidates["dimension_surprise"].map(_two_figures),
+        share_size=candidates["explained_share"].abs(),
     )
     candidates = candidates.sort_values(
         ["significant", "priority", "succinct_key", "surprise_key", "share_size"],
         ascending=[False, True, False, False, False],
     )
-    others = segments[~segments["candidate"]]
+    others = segments[~segments["candidate"].astype(bool)]
     others = others.reindex(others["explained_share"].abs().sort_values(ascending=False).index)
     ranked = pd.concat([candidates, others], ignore_index=True)
     ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
@@ -334,7 +526,7 @@ def _dimension_summary(
         _, rate_significant = benjamini_hochberg(table["rate_p_value"].to_numpy(), alpha)
         rate_moved = rate_significant & (table["rate"].abs() >= FLAT_RATE_SHARE * abs(delta)).to_numpy()
         chosen = segments[(segments["dimension"] == name) & segments["candidate"]]
-        effect = "additive" if np.isnan(mix) else "mix" if abs(mix) > abs(rate) else "rate"
+        effect = _dimension_effect(table)
         rows.append(
             {
                 "dimension": name,
@@ -388,7 +580,84 @@ _SEGMENT_COLUMNS = [
     "rate_p_value",
     "share_p_value",
     "candidate",
+    "succinct",
     "dimension_surprise",
     "set_surprise",
     "set_explains",
 ]
+
+
+def _event_model(before: pd.DataFrame, after: pd.DataFrame, n_periods: int, kind: str) -> pd.DataFrame:
+    """Per segment: `events_now` (numerator this period), `events_expected` (had nothing changed: baseline rate ×
+    current denominator; counts and sums: the baseline per-period level) and `events_variance`, Var of their
+    difference (delta method / Σx² clustered by unit for both periods; Poisson where the unit statistics
+    are missing)."""
+    stats0 = {column: _column(before, column) for column in STAT_COLUMNS}
+    stats1 = {column: _column(after, column) for column in STAT_COLUMNS}
+    x0, x1 = stats0["numerator"], stats1["numerator"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "ratio":
+            n0, n1 = stats0["denominator"], stats1["denominator"]
+            r0 = np.where(n0 > 0, x0 / n0, np.nan)
+            expected = n1 * r0
+            var1 = n1**2 * ratio_variances(stats1)
+            var0 = n1**2 * ratio_variances(stats0)
+            var1 = np.where(np.isfinite(var1), var1, np.maximum(x1, expected))
+            var0 = np.where(np.isfinite(var0), var0, n1**2 * r0 / n0)
+        else:
+            expected = x0 / n_periods
+            var1 = np.where(np.isfinite(stats1["sum_x2"]), stats1["sum_x2"], x1)
+            var0 = np.where(np.isfinite(stats0["sum_x2"]), stats0["sum_x2"], x0) / n_periods**2
+    return pd.DataFrame(
+        {"events_now": x1, "events_expected": expected, "events_variance": var1 + var0}, index=after.index
+    )
+
+
+def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    return frame[column].to_numpy(dtype=float) if column in frame else np.full(len(frame), np.nan)
+
+
+def _succinct_cells(table: pd.DataFrame, keys: list[str], min_volume: float) -> np.ndarray:
+    """For a pair (or deeper) table: True where the cell, not any of its parents, is the better explanation.
+
+    The ripple test (HotSpot's ripple effect, as a likelihood comparison): for each parent P (the cells that
+    share all keys but one with cell C), compare "only C changed; the rest of P moved like everything outside
+    P" with "all of P moved by one common factor" by their χ² over {C, rest of P}; C is succinct when it fits
+    better against every parent and every parent's rest has at least `min_volume` of volume (otherwise C
+    is its parent).
+    """
+    frame = table.reset_index()
+    v, f, var = (frame[c].to_numpy(dtype=float) for c in ("events_now", "events_expected", "events_variance"))
+    volume = np.maximum(frame["baseline_volume"], frame["current_volume"]).to_numpy(dtype=float)
+    usable = np.isfinite(v) & np.isfinite(f) & np.isfinite(var) & (var > 0) & (f > 0)
+    v, f, var = np.where(usable, v, 0.0), np.where(usable, f, 0.0), np.where(usable, var, 0.0)
+    result = np.ones(len(frame), dtype=bool) & usable
+    for dropped in keys:
+        parent = [key for key in keys if key != dropped]
+        group = frame.groupby(parent, observed=True, sort=False).ngroup().to_numpy()
+        group_v, group_f, group_var, group_volume = (
+            np.bincount(group, weights=values) for values in (v, f, var, volume)
+        )
+        rest_v, rest_f, rest_var = group_v[group] - v, group_f[group] - f, group_var[group] - var
+        outside_f = f.sum() - group_f[group]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            background = np.where(outside_f > 0, (v.sum() - group_v[group]) / outside_f, 1.0)
+            common = group_v[group] / group_f[group]
+            only_cell = (rest_v - background * rest_f) ** 2 / rest_var
+            whole_parent = (v - common * f) ** 2 / var + (rest_v - common * rest_f) ** 2 / rest_var
+        enough = (group_volume[group] - volume >= min_volume) & (rest_var > 0) & (rest_f > 0)
+        result &= enough & (only_cell < whole_parent)
+    return result
+
+
+def _overall_p_value(before: pd.DataFrame, after: pd.DataFrame, n_periods: int, kind: str, alpha: float) -> float:
+    """The whole change's p-value (the test `change_test` picks), from the summed segment statistics."""
+    total0, total1 = before.sum(), after.sum()
+    if kind != "ratio":
+        for column, factor in (("numerator", n_periods), ("units", n_periods), ("sum_x2", n_periods**2)):
+            if column in total0:
+                total0[column] = total0[column] / factor
+    try:
+        return float(change_test(total0, total1, kind, alpha).p_value)
+    except (AnalysisError, KeyError):
+        return float("nan")

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from analysis_cubes import CATEGORIES, CHANNELS, order_cube
+from scipy import stats
 
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.root_cause import (
@@ -12,6 +13,8 @@ from gnelib.analysis.root_cause import (
     explain_change,
     explanatory_power,
     js_surprise,
+    pairs_to_search,
+    proportional_fit,
 )
 
 BASE_RATE = {"live": 0.06, "short_video": 0.04, "mall": 0.015, "search": 0.02}
@@ -162,3 +165,120 @@ def test_small_segments_are_filtered_out(rng):
 def test_root_cause_rejects_medians():
     with pytest.raises(AnalysisError, match="ratio, count or sum"):
         explain_change({"category": pd.DataFrame()}, "W1", "W2", kind="duration")
+
+
+def proportional_cube(rng, factor=1.2, live_share=0.7):
+    """Every cell's rate × `factor`, with channel live carrying `live_share` of the orders (a dominant segment)."""
+    shares = {"live": live_share, **dict.fromkeys(["short_video", "mall", "search"], (1 - live_share) / 3)}
+    before = order_cube(rng, "W1", 300_000, baseline_rate, shares)
+    after = order_cube(rng, "W2", 300_000, lambda *cell: baseline_rate(*cell) * factor, shares)
+    return pd.concat([before, after])
+
+
+def test_proportional_fit_matches_a_hand_computation(rng):
+    observed, expected = rng.uniform(50, 500, 6), rng.uniform(50, 500, 6)
+    variance = rng.uniform(20, 200, 6)
+    fit = proportional_fit(observed, expected, variance)
+    theta = observed.sum() / expected.sum()
+    chi2 = sum((o - theta * e) ** 2 / v for o, e, v in zip(observed, expected, variance, strict=True))
+    assert fit.common_factor == pytest.approx(theta) and fit.chi2 == pytest.approx(chi2) and fit.df == 5
+    assert fit.p_value == pytest.approx(stats.chi2.sf(chi2, 5))
+    alone = [
+        sum((o - e) ** 2 / v for i, (o, e, v) in enumerate(zip(observed, expected, variance, strict=True)) if i != j)
+        for j in range(6)
+    ]
+    assert fit.best_single_chi2 == pytest.approx(min(alone))
+    ripple = 1 - np.linalg.norm(observed - theta * expected) / np.linalg.norm(observed - expected)
+    assert fit.potential == pytest.approx(ripple)
+    exact = proportional_fit(expected * 1.3, expected, variance)
+    assert exact.chi2 == pytest.approx(0, abs=1e-9) and exact.potential == pytest.approx(1.0)
+
+
+def test_change_spread_in_proportion_names_no_segment(rng):
+    cube = proportional_cube(rng)
+    result = explain_change(cube_frames(cube, DIMENSIONS), "W1", "W2")
+    assert result.broad_based
+    assert not result.segments["candidate"].any()
+    summary = result.dimensions.set_index("dimension")
+    assert summary["broad_based"].all()
+    before, after = (cube[cube.period == period].groupby("channel")[["numerator", "denominator"]].sum()
+                     for period in ("W1", "W2"))
+    expected = (after["denominator"] * before["numerator"] / before["denominator"]).sum()
+    assert summary.loc["channel", "common_factor"] == pytest.approx(after["numerator"].sum() / expected)
+    assert summary.loc["channel", "common_factor"] == pytest.approx(1.2, rel=0.05)
+    assert pairs_to_search(cube_frames(cube, DIMENSIONS), "W1", "W2") == []
+
+
+def test_change_in_the_dominant_segment_alone_is_not_broad_based(rng):
+    shares = {"live": 0.7, **dict.fromkeys(["short_video", "mall", "search"], 0.1)}
+    before = order_cube(rng, "W1", 300_000, baseline_rate, shares)
+    after = order_cube(
+        rng, "W2", 300_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (1.2 if ch == "live" else 1.0), shares
+    )
+    result = explain_change(cube_frames(pd.concat([before, after]), DIMENSIONS), "W1", "W2")
+    assert not result.broad_based
+    assert not result.dimensions.set_index("dimension").loc["channel", "broad_based"]
+    assert result.segments.iloc[0][["dimension", "value"]].tolist() == ["channel", "live"]
+
+
+def test_count_rise_spread_in_proportion_is_broad_based(rng):
+    cube = proportional_cube(rng, factor=1.0)
+    after = cube["period"] == "W2"
+    cube.loc[after, "numerator"] = rng.poisson(cube.loc[after, "numerator"] * 1.25).astype(float)
+    cube["sum_x2"] = cube["sum_xy"] = cube["numerator"]
+    result = explain_change(cube_frames(cube, DIMENSIONS), "W1", "W2", kind="count")
+    assert result.broad_based and not result.segments["candidate"].any()
+
+
+def pair_cause_cube(rng, factor=2.5):
+    before = order_cube(rng, "W1", 300_000, baseline_rate)
+    after = order_cube(
+        rng,
+        "W2",
+        300_000,
+        lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (factor if (cat, ch) == ("beauty", "live") else 1.0),
+    )
+    return pd.concat([before, after])
+
+
+def test_a_cause_in_one_pair_cell_is_named_as_the_pair(rng):
+    cube = pair_cause_cube(rng)
+    singles = cube_frames(cube, DIMENSIONS)
+    pairs = pairs_to_search(singles, "W1", "W2")
+    assert pairs[0] == ("category", "channel")
+    result = explain_change(cube_frames(cube, DIMENSIONS, pairs=pairs), "W1", "W2")
+    top = result.segments.iloc[0]
+    assert (top["dimension"], top["value"]) == ("category × channel", "beauty × live")
+    assert top["succinct"] and top["candidate"] and top["significant"] and top["effect"] == "rate"
+    assert not result.broad_based
+    cell = (cube["category"] == "beauty") & (cube["channel"] == "live")
+    x0, n0, x1, n1 = (
+        cube.loc[(cube.period == p) & cell, c].sum() for p in ("W1", "W2") for c in ("numerator", "denominator")
+    )
+    assert (top["baseline_rate"], top["current_rate"]) == pytest.approx((x0 / n0, x1 / n1))
+    singles_ranked = result.segments[result.segments["dimension"].isin(["channel", "category"])]
+    assert set(singles_ranked.head(2)["value"]) <= {"live", "beauty"}
+    assert not result.segments.loc[result.segments["dimension"] != "category × channel", "succinct"].any()
+
+
+def test_a_cause_in_one_dimension_is_not_named_as_a_pair(rng):
+    before = order_cube(rng, "W1", 300_000, baseline_rate)
+    after = order_cube(
+        rng, "W2", 300_000, lambda cat, ch, ca: baseline_rate(cat, ch, ca) * (1.6 if ch == "live" else 1.0)
+    )
+    cube = pd.concat([before, after])
+    pairs = pairs_to_search(cube_frames(cube, DIMENSIONS), "W1", "W2")
+    assert pairs and all("channel" in pair for pair in pairs[:2])
+    result = explain_change(cube_frames(cube, DIMENSIONS, pairs=pairs), "W1", "W2")
+    assert result.segments.iloc[0][["dimension", "value"]].tolist() == ["channel", "live"]
+    assert not result.segments["succinct"].any()
+
+
+def test_pairs_to_search_prunes_and_caps(rng):
+    cube = pair_cause_cube(rng)
+    singles = cube_frames(cube, DIMENSIONS)
+    assert pairs_to_search(singles, "W1", "W2", max_pairs=1) == [("category", "channel")]
+    assert ("category", "channel") not in pairs_to_search(singles, "W1", "W2", max_cells=16)
+    assert pairs_to_search(singles, "W1", "W2", depth=1) == []
+    deeper = pairs_to_search(singles, "W1", "W2", depth=3, max_pairs=10)
+    assert ("category", "channel", "carrier") in deeper and len(deeper) == 4
