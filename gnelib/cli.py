@@ -3,17 +3,20 @@
 import typer
 
 from gnelib.metrics.cli import app as metrics_app
+from gnelib.project_cli import register as register_project
 from gnelib.reporting.cli import register as register_reporting
 from gnelib.warehouse.cli import app as warehouse_app
 
 app = typer.Typer(
-    help="GNE analysis reports: build the demo warehouse, inspect metrics, run notebook reports.",
+    help="GNE analysis reports: configure (gne init, gne check), build the demo warehouse, inspect metrics, "
+    "run notebook reports.",
     no_args_is_help=True,
     add_completion=False,
 )
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(metrics_app, name="metrics")
 register_reporting(app)
+register_project(app)
 
 if __name__ == "__main__":
     app()

@@ -1,14 +1,14 @@
-"""Data quality gate: is a market's week complete enough to report confident numbers?"""
+"""Data quality gate: is a week of one grain value (a market) complete enough to report confident numbers?
 
-import datetime as dt
+The project config's `completeness` names the catalog metric that counts rows per week and the thresholds."""
+
 from dataclasses import dataclass
 
 import pandas as pd
 
-from gnelib.periods import week_range
-
-TRAILING_WEEKS = 4
-MIN_VOLUME_RATIO = 0.6
+from gnelib.config import Project, load_project
+from gnelib.metrics.catalog import load_catalog
+from gnelib.periods import shift_week, week_range
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Completeness:
     market: str
     week: str
     status: str  # "ok" | "partial" | "no_data"
-    orders: int
+    orders: int  # the completeness metric's count this week
     trailing_median: float
     week_closed: bool
     as_of: str
@@ -29,37 +29,38 @@ class Completeness:
         return self.status == "ok"
 
 
-def check_completeness(conn, market: str, week: str) -> Completeness:
-    """Compare the week's order count with the trailing weeks' median, and check the week closed before as-of."""
-    start, end = (moment.to_pydatetime() for moment in week_range(week))
-    history_start = start - dt.timedelta(days=7 * TRAILING_WEEKS)
-    counts = conn.sql(
-        "SELECT date_trunc('week', ordered_at) AS week_start, count(*) AS orders FROM orders "
-        "WHERE market = ? AND ordered_at >= ? AND ordered_at < ? GROUP BY 1",
-        [market, history_start, end],
-    )
-    counts["week_start"] = pd.to_datetime(counts["week_start"])
-    this_week = int(counts.loc[counts["week_start"] == start, "orders"].sum())
-    trailing = counts.loc[counts["week_start"] < start, "orders"]
+def check_completeness(conn, market: str, week: str, project: Project | None = None) -> Completeness:
+    """Compare the week's count of the config's completeness metric in `market` (a value of the report grain) with
+    the trailing weeks' median, and check the week closed before the data's as-of time."""
+    from gnelib import metrics
+
+    project = project or load_project()
+    rule = project.completeness
+    catalog = load_catalog(project.catalog)
+    noun = catalog.get(rule.metric).title.lower()
+    frame = metrics.compute(conn, rule.metric, weeks=(shift_week(week, -rule.trailing_weeks), week),
+                            where={project.grain: market}, catalog=catalog)
+    this_week = int(frame.loc[frame["period"] == week, "value"].sum())
+    trailing = frame.loc[frame["period"] != week, "value"]
     median = float(trailing.median()) if len(trailing) else float("nan")
     as_of = pd.Timestamp(conn.meta()["as_of"])
-    closed = as_of >= pd.Timestamp(end)
+    closed = as_of >= week_range(week)[1]
     if this_week == 0:
         status, message = "no_data", (
-            f"No orders for {market} in {week}: the data has not arrived or the market had no activity. "
+            f"No {noun} for {market} in {week}: the data has not arrived or the {project.grain} had no activity. "
             "The numbers below are not computed; re-run once the week is loaded."
         )
-    elif not closed or (median == median and this_week < MIN_VOLUME_RATIO * median):
+    elif not closed or (median == median and this_week < rule.min_ratio * median):
         reason = (
             f"the week had not ended at the data's as-of time ({as_of:%Y-%m-%d %H:%M})"
             if not closed
-            else f"it has {this_week:,} orders against a median of {median:,.0f} in the previous {len(trailing)} weeks"
+            else f"it has {this_week:,} {noun} against a median of {median:,.0f} in the previous {len(trailing)} weeks"
         )
         message = f"Data for {market} {week} looks incomplete: {reason}. Treat the numbers with care."
         status = "partial"
     else:
         status, message = "ok", (
-            f"Data complete: {this_week:,} orders in {week} (previous {len(trailing)} weeks' median {median:,.0f}); "
+            f"Data complete: {this_week:,} {noun} in {week} (previous {len(trailing)} weeks' median {median:,.0f}); "
             f"data as of {as_of:%Y-%m-%d %H:%M}."
         )
     return Completeness(market, week, status, this_week, median, closed, f"{as_of:%Y-%m-%d %H:%M}", message)

@@ -1,7 +1,7 @@
 """Load the metric catalog: a directory of YAML files (or one file) validated into `Metric`s and `View`s.
 
 Where the catalog comes from: the `path` argument, else the `GNE_CATALOG` environment variable, else the
-catalog packaged with gnelib (gnelib/metrics/catalog/).
+project config's `catalog` (gne.yaml; the demo config uses the catalog packaged with gnelib, gnelib/metrics/catalog/).
 """
 
 import os
@@ -18,6 +18,9 @@ from gnelib.metrics.model import CatalogFile, Metric, Pillar, View
 
 PACKAGED_CATALOG = Path(__file__).with_name("catalog")
 CATALOG_ENV_VAR = "GNE_CATALOG"
+# Set by `gne run` for its kernels: comma-separated metrics that `gne check` found broken on the warehouse. They are
+# left out of the loaded catalog, so a report that scans the catalog skips them instead of failing.
+UNAVAILABLE_ENV_VAR = "GNE_UNAVAILABLE_METRICS"
 
 
 @dataclass(frozen=True)
@@ -61,11 +64,17 @@ class Catalog:
 
 
 def catalog_location(path: str | os.PathLike | None = None) -> Path:
-    """Resolve where the catalog lives: the argument, else $GNE_CATALOG, else the packaged catalog."""
-    chosen = path if path is not None else os.environ.get(CATALOG_ENV_VAR) or PACKAGED_CATALOG
+    """Resolve where the catalog lives: the argument, else $GNE_CATALOG, else the project config's catalog."""
+    if path is not None or os.environ.get(CATALOG_ENV_VAR):
+        chosen = path if path is not None else os.environ[CATALOG_ENV_VAR]
+    else:
+        from gnelib.config import load_project
+
+        chosen = load_project().catalog
     location = Path(chosen).expanduser()
     if not location.exists():
-        source = "argument" if path is not None else f"${CATALOG_ENV_VAR}"
+        source = "argument" if path is not None else f"${CATALOG_ENV_VAR}" if os.environ.get(CATALOG_ENV_VAR) \
+            else "project config"
         raise CatalogError(
             f"metric catalog {str(location)!r} (from the {source}) does not exist; "
             "pass a directory of YAML files or one YAML file."
@@ -93,7 +102,14 @@ def load_catalog(path: str | os.PathLike | None = None) -> Catalog:
     if key not in _cache:
         _cache.clear()
         _cache[key] = _build(files)
-    return _cache[key]
+    unavailable = {name for name in os.environ.get(UNAVAILABLE_ENV_VAR, "").split(",") if name}
+    return _without(_cache[key], unavailable) if unavailable else _cache[key]
+
+
+def _without(catalog: Catalog, names: set[str]) -> Catalog:
+    """The catalog minus the metrics in `names`."""
+    kept = {name: metric for name, metric in catalog.metrics.items() if name not in names}
+    return Catalog(kept, catalog.views, catalog.dimensions, catalog.files, catalog.origin)
 
 
 def _build(files: list[Path]) -> Catalog:

@@ -35,12 +35,9 @@ class DuckDBHandle:
         return self.connection.execute(query, params or {}).df()
 
     def meta(self) -> dict:
-        """Key/value rows of `warehouse_meta` if the database has that table, else {}."""
-        try:
-            rows = self.connection.execute("SELECT key, value FROM warehouse_meta").fetchall()
-        except duckdb.Error:
-            return {}
-        return {str(key): value for key, value in rows}
+        """No metadata: the as-of time falls back to the newest time in the metric's source
+        (`gnelib.warehouse.connect()` reads it from the project config instead)."""
+        return {}
 
 
 def as_connection(conn: object) -> Connection:

@@ -207,7 +207,8 @@ def _shape_frame(
 
 
 def _as_of(connection: Connection, metric: Metric, catalog: Catalog) -> pd.Timestamp | None:
-    """The data's as-of time: warehouse_meta.as_of, else the newest value of the metric's time column."""
+    """The data's as-of time: the connection's `meta()["as_of"]` (the project config's calendar), else the newest
+    value of the metric's time column."""
     as_of = warehouse_meta(connection).get("as_of")
     if as_of is None:
         latest = _run(connection, compile_latest_time(metric, catalog.views, connection.dialect))["latest"]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
+from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
@@ -47,7 +49,9 @@ def decide(specs: Sequence[RunSpec], reports_dir: Path, force: bool) -> list[Dec
     for spec in specs:
         digest = spec.input_hash()
         previous = manifest.get(spec.slot)
-        if force:
+        if spec.unmet:
+            decision = Decision(spec, digest, False, "not applicable (reason above)")
+        elif force:
             decision = Decision(spec, digest, True, "forced (--force)")
         elif previous is None:
             decision = Decision(spec, digest, True, "new")
@@ -72,7 +76,9 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
     manifest = load_manifest(reports_dir)
     records: dict[str, dict] = {}
     for decision in decisions:
-        if not decision.run:
+        if decision.spec.unmet:
+            records[decision.spec.slot] = manifest[decision.spec.slot] = _not_applicable_record(decision)
+        elif not decision.run:
             records[decision.spec.slot] = {**manifest[decision.spec.slot], "action": "skipped"}
             manifest[decision.spec.slot] = records[decision.spec.slot]
     jobs = [
@@ -92,7 +98,10 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     """Yield run records as runs finish, with a progress bar (TTY) or one line per run (logs) on stderr."""
     if not jobs:
         return
-    environment = {"GNE_WAREHOUSE": str(facts.path)}
+    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
+                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable)}
+    if facts.config is not None:
+        environment[CONFIG_ENV_VAR] = str(facts.config)
     workers = max(1, min(options.workers, len(jobs)))
     with ProcessPoolExecutor(
         workers,
@@ -129,6 +138,18 @@ def _start_method():
     per worker). The pool is created before this process starts a thread (tqdm's monitor) or a kernel."""
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _not_applicable_record(decision: Decision) -> dict:
+    """The manifest record of a template that does not run on this warehouse, with the reason."""
+    spec = decision.spec
+    return {
+        "slot": spec.slot, "template": spec.name, "template_path": str(spec.template), "market": spec.market,
+        "week": spec.week, "parameters": spec.parameters, "action": "not-run", "input_hash": decision.input_hash,
+        "data_version": spec.data_version, "status": "not-applicable", "reason": spec.unmet,
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "duration_s": 0.0, "attempts": 0,
+        "html": None, "failure_page": None, "notebook": None, "log": None, "error": None,
+    }
 
 
 def _crashed_record(job: worker.Job, error: BaseException) -> dict:

@@ -60,7 +60,14 @@ def run(
         "reports"
     ),
     warehouse: Annotated[
-        Path | None, typer.Option(help="Warehouse file (default: $GNE_WAREHOUSE, else data/gne.duckdb).")
+        str | None,
+        typer.Option(help="Warehouse file or URL (default: $GNE_WAREHOUSE, else `source` in gne.yaml).",
+                     show_default=False),
+    ] = None,
+    catalog: Annotated[
+        Path | None,
+        typer.Option(help="Metric catalog directory (default: $GNE_CATALOG, else `catalog` in gne.yaml).",
+                     show_default=False),
     ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="If another run holds the reports directory, wait for it.")
@@ -82,7 +89,7 @@ def run(
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     request = RunRequest(
-        target, pairs, workers, timeout, force, dry_run, isolation.value, reports_dir, warehouse, wait
+        target, pairs, workers, timeout, force, dry_run, isolation.value, reports_dir, warehouse, wait, catalog
     )
     raise typer.Exit(run_command(request))
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from gnelib.check import check_project, problems_text
 from gnelib.console import make_console
 from gnelib.errors import GneError
 from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
 from gnelib.reporting.errors import LockBusy, ParameterError
+from gnelib.reporting.facts import resolve_project
 from gnelib.reporting.index import INDEX_NAME
 from gnelib.reporting.lock import run_lock
 from gnelib.reporting.params import ValidationContext
@@ -18,6 +20,7 @@ from gnelib.reporting.plan import build_spec, expand_plan, load_plan
 from gnelib.reporting.spec import RunSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+MAX_WARNINGS = 20
 
 
 @dataclass(frozen=True)
@@ -32,20 +35,31 @@ class RunRequest:
     dry_run: bool
     isolation: str
     reports_dir: Path
-    warehouse: Path | None
+    warehouse: str | None
     wait: bool
+    catalog: Path | None = None
 
 
 def run_command(request: RunRequest) -> int:
     """Run `gne run`; print the summary and the index path; return the exit status."""
     reports_dir = request.reports_dir
     try:
-        validation = ValidationContext(request.warehouse)
+        project = resolve_project(request.warehouse, request.catalog)
+        report = check_project(project, execute=False)
+        if report.fatal:
+            for line in report.lines():
+                print(f"error: {line}", file=sys.stderr)
+            print("Nothing ran: fix the config or the warehouse (`gne check` lists every problem).", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        for line in problems_text(report, limit=MAX_WARNINGS):
+            print(f"warning: {line} — reports leave this metric out", file=sys.stderr)
+        validation = ValidationContext(project=project, unavailable=tuple(report.unavailable))
         specs = _specs(request.target, request.parameters, reports_dir, validation)
         decisions = decide(specs, reports_dir, request.force)
     except GneError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    _print_not_applicable(decisions)
     if request.dry_run:
         _print_plan(decisions)
         return EXIT_OK
@@ -80,13 +94,20 @@ def _specs(
     return [build_spec(target, values, reports_dir, context)]
 
 
+def _print_not_applicable(decisions: list[Decision]) -> None:
+    """One line per template that does not run on this warehouse, with the reason."""
+    reasons = {decision.spec.name: decision.spec.unmet for decision in decisions if decision.spec.unmet}
+    for name, reason in reasons.items():
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+
+
 def _print_plan(decisions: list[Decision]) -> None:
     table = Table(title="gne run --dry-run", show_lines=False)
     for column in ("action", "report", "why", "parameters"):
         table.add_column(column, overflow="fold")
     for decision in decisions:
         table.add_row(
-            "run" if decision.run else "skip",
+            "run" if decision.run else "not applicable" if decision.spec.unmet else "skip",
             decision.spec.slot,
             decision.reason,
             str(decision.spec.parameters),

@@ -1,11 +1,17 @@
-"""What the reporting layer must know about the data before any kernel starts: markets, weeks, experiments."""
+"""What the reporting layer must know about the data before any kernel starts: the grain values (markets), the
+weeks, the experiments, and a version of the data and catalog, all read through the project config."""
 
+import dataclasses
 import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gnelib import datafacts
+from gnelib.config import Project, load_project
+from gnelib.errors import GneError
+from gnelib.metrics.catalog import Catalog, load_catalog
 from gnelib.reporting.errors import ReportingError
 
 
@@ -13,62 +19,79 @@ from gnelib.reporting.errors import ReportingError
 class WarehouseFacts:
     """The valid values of the data-driven parameters, and a version string of the data snapshot."""
 
-    path: Path
-    markets: tuple[str, ...]
+    source: str  # the warehouse URL or file the runs read
+    catalog: Path
+    config: Path | None  # None: the packaged demo config
+    grain: str
+    markets: tuple[str, ...]  # the values of the grain dimension
     first_week: str
     last_complete_week: str
     as_of: str
     experiments: tuple[str, ...]  # experiment names
     experiment_ids: tuple[str, ...]
     data_version: str
+    metric_names: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    unavailable: tuple[str, ...] = ()  # catalog metrics that `gne check` found broken on this warehouse
 
 
-def warehouse_path(path: str | os.PathLike | None = None) -> Path:
-    """The warehouse file: the argument, else $GNE_WAREHOUSE, else data/gne.duckdb; it must exist."""
-    from gnelib.warehouse import default_warehouse_path
-
-    chosen = Path(path) if path is not None else default_warehouse_path()
-    if not chosen.is_file():
-        raise ReportingError(
-            f"Warehouse file {str(chosen)!r} does not exist: build it with "
-            f"`gne warehouse build --path {chosen}`, "
-            "or point --warehouse (or $GNE_WAREHOUSE) at an existing file."
-        )
-    return chosen.resolve()
+def resolve_project(warehouse: str | os.PathLike | None = None, catalog: str | os.PathLike | None = None) -> Project:
+    """The project config with `--warehouse` / `--catalog` applied on top of it (and of the env overrides)."""
+    project = load_project()
+    if warehouse is not None:
+        project = dataclasses.replace(project, source=str(warehouse))
+    if catalog is not None:
+        project = dataclasses.replace(project, catalog=Path(catalog).resolve())
+    return project
 
 
-def load_facts(path: str | os.PathLike | None = None) -> WarehouseFacts:
-    """Read markets, the week range, as-of and experiments from the warehouse (read-only, fixed SQL)."""
+def load_facts(
+    warehouse: str | os.PathLike | None = None,
+    catalog: str | os.PathLike | None = None,
+    project: Project | None = None,
+) -> WarehouseFacts:
+    """Read grain values, the week range, as-of and experiments through the config and the catalog."""
     from gnelib.warehouse import connect
 
-    location = warehouse_path(path)
-    conn = connect(location)
+    project = project or resolve_project(warehouse, catalog)
+    definitions = load_catalog(project.catalog)
     try:
-        meta = {str(key): str(value) for key, value in conn.meta().items()}
-        markets = conn.sql("SELECT DISTINCT market FROM orders ORDER BY market")["market"].astype(str)
-        experiments = conn.sql("SELECT experiment_id, name FROM experiment_designs ORDER BY experiment_id")
+        conn = connect(project=project)
+    except GneError as error:
+        raise ReportingError(f"{error} (warehouse from {project.origin}, or --warehouse / $GNE_WAREHOUSE)") from None
+    try:
+        span = datafacts.week_span(conn, project, definitions)
+        markets = datafacts.grain_values(conn, project, definitions)
+        experiments = datafacts.experiments(conn, project)
     finally:
         conn.close()
-    missing = {"first_week", "last_complete_week", "as_of"} - meta.keys()
-    if missing:
-        raise ReportingError(
-            f"Warehouse {location} has no {', '.join(sorted(missing))} in warehouse_meta: rebuild it with "
-            "`gne warehouse build`."
-        )
+    if not markets:
+        raise ReportingError(f"The warehouse has no values of the grain dimension {project.grain!r}; "
+                             f"check `grain` in {project.origin} and run `gne check`.")
     return WarehouseFacts(
-        path=location,
+        source=project.source,
+        catalog=project.catalog,
+        config=project.file,
+        grain=project.grain,
         markets=tuple(markets),
-        first_week=meta["first_week"],
-        last_complete_week=meta["last_complete_week"],
-        as_of=meta["as_of"],
-        experiments=tuple(experiments["name"].astype(str)),
-        experiment_ids=tuple(experiments["experiment_id"].astype(str)),
-        data_version=data_version(location, meta),
+        first_week=span.first_week,
+        last_complete_week=span.last_complete_week,
+        as_of=f"{span.as_of:%Y-%m-%d %H:%M:%S}",
+        experiments=tuple(experiment.name for experiment in experiments),
+        experiment_ids=tuple(experiment.experiment_id for experiment in experiments),
+        data_version=data_version(project, definitions, span),
+        metric_names=tuple(definitions.names()),
+        groups=tuple(definitions.by_pillar()),
     )
 
 
-def data_version(location: Path, meta: dict[str, str]) -> str:
-    """A short hash of the warehouse's meta rows, file size and mtime: it changes when the data does."""
-    stat = location.stat()
-    payload = json.dumps({"meta": meta, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+def data_version(project: Project, catalog: Catalog, span: datafacts.WeekSpan) -> str:
+    """A short hash of the source, its as-of time and (for a file) size and mtime, and the catalog files: it
+    changes when the data or the metric definitions do."""
+    payload: dict[str, object] = {"source": project.source, "as_of": str(span.as_of), "weeks": str(span)}
+    location = Path(project.source)
+    if "://" not in project.source and location.is_file():
+        stat = location.stat()
+        payload.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    payload["catalog"] = [hashlib.sha256(path.read_bytes()).hexdigest() for path in catalog.files]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

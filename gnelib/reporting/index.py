@@ -16,7 +16,9 @@ STATUS_LABELS = {
     "ok": "ok",
     "failed": "failed",
     "stale-previous-kept": "failed · previous kept",
+    "not-applicable": "skipped",
 }
+NOT_RUN = "not-applicable"
 _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
 
 
@@ -53,7 +55,8 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
         week["templates"].add(run["template"])
         week["runs"][(run["template"], run["market"])] = _view(run)
     ordered = [
-        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"], key=_template_order)}
+        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"], key=_template_order),
+         "skipped": _skipped_templates(week["runs"])}
         for _, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
     ]
     page = _ENVIRONMENT.get_template("index.html.j2").render(
@@ -63,12 +66,22 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
         version=gnelib.__version__,
         counts={
             "total": len(runs),
-            "failed": sum(run["status"] != "ok" for run in runs.values()),
+            "failed": sum(run["status"] not in ("ok", NOT_RUN) for run in runs.values()),
+            "skipped": sum(run["status"] == NOT_RUN for run in runs.values()),
         },
     )
     path = reports_dir / INDEX_NAME
     atomic_write_text(path, page)
     return path
+
+
+def _skipped_templates(runs: dict[tuple[str, str], dict]) -> dict[str, str]:
+    """{template: reason} for the templates none of whose runs this week apply to the warehouse."""
+    by_template: dict[str, list[dict]] = {}
+    for (template, _), run in runs.items():
+        by_template.setdefault(template, []).append(run)
+    return {template: found[0].get("reason", "") for template, found in by_template.items()
+            if all(run["status"] == NOT_RUN for run in found)}
 
 
 def _template_order(template: str) -> tuple[bool, str]:

@@ -6,6 +6,7 @@ naming the parameter, the bad value and the valid choices (closest match first).
 """
 
 import ast
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import yaml
 
+from gnelib.config import Project
 from gnelib.reporting.errors import ParameterError, choices_hint
-from gnelib.reporting.facts import WarehouseFacts, load_facts
+from gnelib.reporting.facts import WarehouseFacts, load_facts, resolve_project
+from gnelib.reporting.requirements import Available
 
 ALL_MARKETS = "all"
 LATEST_WEEK = "latest"
@@ -71,22 +74,49 @@ def _literal(text: str) -> object:
 
 
 class ValidationContext:
-    """Lazily loaded facts the validators check values against (warehouse, metric catalog)."""
+    """Lazily loaded facts the validators check values against (warehouse, metric catalog), read through the
+    project config with the `--warehouse` / `--catalog` overrides."""
 
-    def __init__(self, warehouse: str | os.PathLike | None = None, facts: WarehouseFacts | None = None):
+    def __init__(
+        self,
+        warehouse: str | os.PathLike | None = None,
+        facts: WarehouseFacts | None = None,
+        catalog: str | os.PathLike | None = None,
+        project: Project | None = None,
+        unavailable: tuple[str, ...] = (),
+    ):
         self._warehouse = warehouse
+        self._catalog = catalog
+        self._unavailable = tuple(unavailable)
         if facts is not None:
             self.__dict__["facts"] = facts
+        if project is not None:
+            self.__dict__["project"] = project
+
+    @cached_property
+    def project(self) -> Project:
+        return resolve_project(self._warehouse, self._catalog)
 
     @cached_property
     def facts(self) -> WarehouseFacts:
-        return load_facts(self._warehouse)
+        return dataclasses.replace(load_facts(project=self.project), unavailable=self._unavailable)
+
+    @cached_property
+    def available(self) -> Available:
+        """What templates may require here: catalog metrics that work, groups, an experiments source."""
+        facts = self.facts
+        return Available(
+            metrics=[name for name in facts.metric_names if name not in facts.unavailable],
+            groups=facts.groups,
+            experiments=bool(facts.experiments),
+            unavailable=facts.unavailable,
+        )
 
     @cached_property
     def metric_names(self) -> list[str]:
         from gnelib.metrics.catalog import load_catalog
 
-        return list(load_catalog().names())
+        return list(load_catalog(self.facts.catalog).names())
 
 
 ParameterValidator = Callable[[object, DeclaredParameter, ValidationContext], object]
@@ -111,7 +141,7 @@ def invalid(name: str, value: object, reason: str, choices: list[str] | None = N
 
 @validator("market")
 def validate_market(value: object, declared: DeclaredParameter, context: ValidationContext) -> str:
-    """A market code in the warehouse's orders (any case), or `all` if the template's default is `all`."""
+    """A value of the report grain in the data (any case), or `all` if the template's default is `all`."""
     markets = list(context.facts.markets)
     allow_all = declared.default == ALL_MARKETS
     choices = markets + ([ALL_MARKETS] if allow_all else [])
@@ -121,7 +151,9 @@ def validate_market(value: object, declared: DeclaredParameter, context: Validat
     for market in markets:
         if text.upper() == market.upper():
             return market
-    raise invalid(declared.name, value, "not a market in the warehouse", choices)
+    grain = context.facts.grain
+    what = "a market" if grain == "market" else f"a value of {grain!r}"
+    raise invalid(declared.name, value, f"not {what} in the warehouse", choices)
 
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -171,11 +203,14 @@ def validate_metric(value: object, declared: DeclaredParameter, context: Validat
 
 @validator("experiment")
 def validate_experiment(value: object, declared: DeclaredParameter, context: ValidationContext) -> object:
-    """An experiment name (or id) from the warehouse's `experiment_designs`."""
+    """An experiment name (or id) from the config's experiments source."""
     facts = context.facts
     if str(value) in facts.experiments or str(value) in facts.experiment_ids:
         return value
-    raise invalid(declared.name, value, "not an experiment in experiment_designs", list(facts.experiments))
+    if not facts.experiments and context.project.experiments is None:
+        raise invalid(declared.name, value, "the project config names no experiments source (`experiments:` in "
+                      "gne.yaml)")
+    raise invalid(declared.name, value, "not an experiment in the experiments source", list(facts.experiments))
 
 
 _TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}

@@ -31,6 +31,7 @@ from gnelib.reporting.params import (
     validate_week,
 )
 from gnelib.reporting.paths import report_paths
+from gnelib.reporting.requirements import template_requirements, unmet
 from gnelib.reporting.spec import RunSpec
 
 
@@ -132,6 +133,7 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
     for name, entry in plan.templates.items():
         entry = entry or TemplateEntry()
         template = _template_path(templates_dir, name, plan_path)
+        reason = unmet(template_requirements(template), context.available)
         declared = declared_parameters(template)
         markets = _markets(entry.markets if entry.markets is not None else plan.markets, context)
         if "market" not in declared:
@@ -144,6 +146,9 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
                     values["market"] = market
                 if "week" in declared:
                     values["week"] = week
+                if reason:
+                    specs.append(not_applicable_spec(template, values, reports_dir, context, week, market, reason))
+                    continue
                 try:
                     specs.append(build_spec(template, values, reports_dir, context, week=week, market=market))
                 except ParameterError as error:
@@ -164,7 +169,11 @@ def build_spec(
     week: str | None = None,
     market: str | None = None,
 ) -> RunSpec:
-    """Validate `values` for `template` and place the run in its report slot."""
+    """Validate `values` for `template` and place the run in its report slot; a template whose requirements the
+    catalog or config do not meet is refused, saying why."""
+    reason = unmet(template_requirements(template), context.available)
+    if reason:
+        raise ParameterError(f"Template {template.stem} cannot run on this warehouse: {reason}.")
     parameters = validate_parameters(template, values, context)
     slot_week = str(parameters.get("week", week or context.facts.last_complete_week))
     slot_market = str(parameters.get("market", market or ALL_MARKETS))
@@ -175,6 +184,22 @@ def build_spec(
         parameters=parameters,
         paths=report_paths(reports_dir, slot_week, slot_market, template.stem),
         data_version=context.facts.data_version,
+    )
+
+
+def not_applicable_spec(
+    template: Path, values: dict[str, object], reports_dir: Path, context: ValidationContext, week: str,
+    market: str, reason: str,
+) -> RunSpec:
+    """The report slot of a template that will not run here, with the reason (parameters unvalidated)."""
+    return RunSpec(
+        template=template.resolve(),
+        week=week,
+        market=market,
+        parameters=values,
+        paths=report_paths(reports_dir, week, market, template.stem),
+        data_version=context.facts.data_version,
+        unmet=reason,
     )
 
 

@@ -19,6 +19,7 @@ class RunSpec:
     parameters: dict[str, object] = field(hash=False)
     paths: ReportPaths
     data_version: str
+    unmet: str = ""  # why the template cannot run on this warehouse (empty: it can)
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@ from gnelib.analysis.deep_dive import deep_dive
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, confidence_of, judge
 from gnelib.analysis.significance import Change, change_test, pool_periods, two_proportion_test
+from gnelib.config import load_project
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.notebook import ALL_MARKETS
 from gnelib.periods import shift_week, trailing_weeks
@@ -24,8 +25,8 @@ UNSCORED_KINDS = ("maturity", "anomaly", "no_change", "note")  # their text alre
 
 
 def market_where(market: str | None) -> dict | None:
-    """`where=` for one market, or None for `all` / None."""
-    return None if market in (None, ALL_MARKETS) else {"market": market}
+    """`where=` for one value of the report grain (the config's `grain`, e.g. market), or None for `all` / None."""
+    return None if market in (None, ALL_MARKETS) else {load_project().grain: market}
 
 
 def market_label(market: str | None) -> str | None:

@@ -1,5 +1,6 @@
 """Experiment readout: verdict, sample-ratio check, CUPED-adjusted primary effect and guardrails for one policy
-experiment in `experiment_designs` (units and outcomes from `experiments`, one row per seller)."""
+experiment in the project config's experiments source (`experiments.designs`: one row per experiment;
+`experiments.units`: one row per randomised unit with its outcomes)."""
 
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from matplotlib.ticker import PercentFormatter
 from gnelib import metrics
 from gnelib.analysis.experiments import Effect, SampleRatioCheck, mean_effect, ratio_effect, sample_ratio_check
 from gnelib.analysis.insights import Insight
+from gnelib.config import Experiments, load_project
 from gnelib.errors import GneError
 from gnelib.formats import format_p_value, format_relative, format_value
 from gnelib.reporting.errors import choices_hint
@@ -47,12 +49,21 @@ class Readout:
         return metrics.get(self.design["primary_metric"])
 
 
+def _source() -> Experiments:
+    source = load_project().experiments
+    if source is None:
+        raise ExperimentError("The project config names no experiments source: add `experiments: {designs: TABLE, "
+                              "units: TABLE}` to gne.yaml, or leave experiment_readout out of the plan.")
+    return source
+
+
 def load_design(conn, name: str) -> pd.Series:
-    """The `experiment_designs` row of experiment `name`; ExperimentError lists the valid names."""
-    designs = conn.sql("SELECT * FROM experiment_designs ORDER BY experiment_id")
+    """The design row of experiment `name`; ExperimentError lists the valid names."""
+    table = _source().designs  # validated as a (qualified) identifier by the config
+    designs = conn.sql(f"SELECT * FROM {table} ORDER BY experiment_id")
     match = designs[designs["name"] == name]
     if match.empty:
-        raise ExperimentError(f"Experiment {name!r} is not in experiment_designs; "
+        raise ExperimentError(f"Experiment {name!r} is not in {table}; "
                               f"{choices_hint(name, designs['name'].tolist())}.")
     return match.iloc[0]
 
@@ -60,8 +71,8 @@ def load_design(conn, name: str) -> pd.Series:
 def load_units(conn, experiment_id: int) -> pd.DataFrame:
     """One row per randomised unit with its variant, pre-period and test-period outcomes (ids stay internal)."""
     return conn.sql(
-        "SELECT variant, pre_orders, pre_defects, orders, defects, gmv_usd, pre_gmv_usd FROM experiments "
-        "WHERE experiment_id = $experiment ORDER BY seller_id",
+        "SELECT variant, pre_orders, pre_defects, orders, defects, gmv_usd, pre_gmv_usd "
+        f"FROM {_source().units} WHERE experiment_id = $experiment ORDER BY seller_id",
         {"experiment": int(experiment_id)},
     )
 
@@ -71,7 +82,7 @@ def readout(conn, name: str, alpha: float = 0.05) -> Readout:
     design = load_design(conn, name)
     units = load_units(conn, design["experiment_id"])
     if units.empty:
-        raise ExperimentError(f"Experiment {name!r} has no units in `experiments`; check the assignment logging.")
+        raise ExperimentError(f"Experiment {name!r} has no units in {_source().units}; check the assignment logging.")
     counts = units["variant"].value_counts()
     srm = sample_ratio_check(int(counts.get("control", 0)), int(counts.get("treatment", 0)),
                              float(design["designed_split"]))

@@ -12,7 +12,6 @@ from gnelib.errors import GneError
 from gnelib.warehouse.connection import connect, default_warehouse_path
 from gnelib.warehouse.generator import Summary, build_warehouse
 from gnelib.warehouse.scales import SCALES, resolve_scale
-from gnelib.warehouse.schema import TABLES
 
 app = typer.Typer(
     help="Build and inspect the demo GNE warehouse (a seeded DuckDB file).", no_args_is_help=True
@@ -82,38 +81,79 @@ def build(
 
 
 @app.command()
-def info(path: PathOption = None) -> None:
-    """Show a warehouse's tables with row counts, its order date range, as-of time and planted incidents."""
-    target = path or default_warehouse_path()
+def info(
+    path: Annotated[
+        str | None,
+        typer.Option(help="Warehouse file or URL. Default: `source` in gne.yaml (or $GNE_WAREHOUSE).",
+                     show_default=False),
+    ] = None,
+) -> None:
+    """Show the warehouse as the project config and catalog see it: as-of time, weeks, grain values, the tables the
+    catalog reads with row counts, the config's metadata rows, and the demo's planted incidents if present."""
+    from gnelib.check import Schema
+    from gnelib.config import load_project
+    from gnelib.datafacts import grain_values, week_span
+    from gnelib.metrics.catalog import load_catalog
+
     try:
-        conn = connect(target)
+        project = load_project()
+        catalog = load_catalog(project.catalog)
+        conn = connect(path, project=project)
+        meta = conn.meta()
+        span = week_span(conn, project, catalog)
+        values = grain_values(conn, project, catalog)
     except GneError as error:
         _fail(error)
     try:
-        meta = conn.meta()
-        span = conn.sql("SELECT min(ordered_at) AS first, max(ordered_at) AS last FROM orders").iloc[0]
         console.print(
-            f"[bold]{target}[/bold]: scale {meta.get('scale')}, seed {meta.get('seed')}, "
-            f"as of {meta.get('as_of')}, weeks {meta.get('first_week')}..{meta.get('last_complete_week')} "
-            f"(+ partial), orders {span['first']} .. {span['last']}"
+            f"[bold]{path or project.source}[/bold] (config {project.origin}): as of {meta['as_of']} "
+            f"({project.calendar.time_zone}), complete weeks {span.first_week}..{span.last_complete_week}, "
+            f"{len(values)} {project.grain} values: {', '.join(values)}"
         )
-        tables = Table(title="tables")
+        extra = {key: value for key, value in meta.items() if key != "as_of"}
+        if extra:
+            console.print("metadata: " + ", ".join(f"{key}={value}" for key, value in extra.items()))
+        schema = Schema(conn)
+        sources = sorted({table for metric in catalog for table in _base_tables(metric.source, catalog)})
+        tables = Table(title="tables the catalog reads")
         tables.add_column("table")
         tables.add_column("rows", justify="right")
-        for name in TABLES:
+        for name in sources:
+            if schema.columns(name) is None:
+                tables.add_row(name, "[red]missing[/red]")
+                continue
             count = conn.sql(f"SELECT count(*) AS n FROM {name}")["n"].iloc[0]
             tables.add_row(name, f"{count:,}")
         console.print(tables)
-        incidents = conn.sql(
-            "SELECT name, market, start_week || '..' || end_week AS weeks, "
-            "dimension || '=' || dimension_value AS segment, replace(metrics, ',', ', ') AS metrics, "
-            "expected_size FROM incidents ORDER BY incident_id"
-        )
-        planted = Table(title="planted incidents")
-        for column in incidents.columns:
-            planted.add_column(column, overflow="fold", no_wrap=column in ("name", "market"))
-        for row in incidents.itertuples(index=False):
-            planted.add_row(*(f"{value:g}" if isinstance(value, float) else str(value) for value in row))
-        console.print(planted)
+        if schema.columns("incidents") is not None and "seed" in meta:  # the demo warehouse's planted incidents
+            _print_incidents(conn)
     finally:
         conn.close()
+
+
+def _base_tables(source: str, catalog) -> set[str]:
+    """The warehouse tables behind a metric source (a table, or a view and the views it reads)."""
+    from sqlglot import exp
+
+    from gnelib.check import _table_name, _views_read
+
+    views = _views_read(source, catalog)
+    if not views:
+        return {source}
+    names = {_table_name(table) for view in views for table in catalog.views[view].query().find_all(exp.Table)}
+    ctes = {cte.alias for view in views for cte in catalog.views[view].query().find_all(exp.CTE)}
+    return {name for name in names if name not in catalog.views and name not in ctes}
+
+
+def _print_incidents(conn) -> None:
+    incidents = conn.sql(
+        "SELECT name, market, start_week || '..' || end_week AS weeks, "
+        "dimension || '=' || dimension_value AS segment, replace(metrics, ',', ', ') AS metrics, "
+        "expected_size FROM incidents ORDER BY incident_id"
+    )
+    planted = Table(title="planted incidents")
+    for column in incidents.columns:
+        planted.add_column(column, overflow="fold", no_wrap=column in ("name", "market"))
+    for row in incidents.itertuples(index=False):
+        planted.add_row(*(f"{value:g}" if isinstance(value, float) else str(value) for value in row))
+    console.print(planted)

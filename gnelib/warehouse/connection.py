@@ -2,6 +2,8 @@
 
 Every engine-backed connection has the same small shape (`dialect`, `sql`, `meta`, `close`), so notebooks run
 unchanged on the embedded DuckDB file or on another engine. User values always travel as bound parameters.
+`connect()` reads the warehouse through the project config (gne.yaml): its source, and `meta()` from its calendar
+and metadata query.
 """
 
 import difflib
@@ -9,7 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pandas as pd
@@ -23,11 +25,14 @@ _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 DEFAULT_WAREHOUSE_PATH = Path("data") / "gne.duckdb"
 BUILD_HINT = "Build it with `gne warehouse build` (or `make report`, which builds it when missing)"
 
+if TYPE_CHECKING:
+    from gnelib.config import Project
+
 Params = Sequence[object] | Mapping[str, object] | None
 
 
 def default_warehouse_path() -> Path:
-    """The warehouse used when none is named: $GNE_WAREHOUSE, else data/gne.duckdb under the current dir."""
+    """Where `gne warehouse build` writes the demo warehouse: $GNE_WAREHOUSE, else data/gne.duckdb."""
     return Path(os.environ.get(WAREHOUSE_ENV_VAR) or DEFAULT_WAREHOUSE_PATH)
 
 
@@ -68,8 +73,8 @@ class DuckDBConnection:
         return self._con.execute(query, params).df()
 
     def meta(self) -> dict[str, str]:
-        """The warehouse_meta key/value rows (seed, scale, as_of, first_week, last_complete_week, ...)."""
-        return dict(self._con.execute("SELECT key, value FROM warehouse_meta ORDER BY key").fetchall())
+        """No metadata of its own: `connect()` adds the project config's (see ProjectConnection)."""
+        return {}
 
     def close(self) -> None:
         self._con.close()
@@ -108,13 +113,73 @@ ENGINES: dict[str, Callable[[str], Connection]] = {
 }
 
 
-def connect(url: str | os.PathLike | None = None) -> Connection:
-    """Open the warehouse at `url`: a DuckDB file path, a DuckDB URL (SQLAlchemy style: `duckdb:///relative.duckdb`,
-    `duckdb:////absolute.duckdb`), or another registered engine's URL.
+class ProjectConnection:
+    """An engine connection read through the project config: `meta()` holds the config's metadata rows and the
+    calendar's `as_of` (read once per connection); everything else is the engine's."""
 
-    Without a URL: $GNE_WAREHOUSE, else data/gne.duckdb relative to the current directory.
+    def __init__(self, engine: Connection, project: "Project"):
+        self.engine = engine
+        self.project = project
+        self.dialect = engine.dialect
+        self._meta: dict[str, str] | None = None
+
+    def sql(self, query: str, params: Params = None) -> pd.DataFrame:
+        return self.engine.sql(query, params)
+
+    def meta(self) -> dict[str, str]:
+        """The config's `metadata` key/value rows (if any) with `as_of` from its calendar, as strings."""
+        if self._meta is None:
+            meta = {str(key): str(value) for key, value in self._query("metadata", self.project.settings.metadata)}
+            as_of = self._query("calendar.as_of", self.project.calendar.as_of.query())
+            value = as_of[0][0] if as_of else None
+            if value is None or pd.isna(value):
+                raise WarehouseError(f"calendar.as_of in {self.project.origin} returned no timestamp on "
+                                     f"{self.project.source}; point it at a query or column that has one.")
+            meta["as_of"] = str(pd.Timestamp(value))
+            self._meta = meta
+        return dict(self._meta)
+
+    def _query(self, field: str, query: str | None) -> list[tuple]:
+        if query is None:
+            return []
+        try:
+            return list(self.engine.sql(query).itertuples(index=False, name=None))
+        except Exception as error:  # any engine's error: say which config field to fix
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise WarehouseError(f"{field} in {self.project.origin} fails on {self.project.source}: {first_line}. "
+                                 f"Fix `{field}` (or check the warehouse with `gne check`).") from None
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def __getattr__(self, name: str) -> object:  # path, session, ...: the engine's
+        return getattr(self.engine, name)
+
+    def __enter__(self) -> "ProjectConnection":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ProjectConnection({self.engine!r}, config={self.project.origin!r})"
+
+
+def connect(url: str | os.PathLike | None = None, project: "Project | None" = None) -> ProjectConnection:
+    """Open the warehouse at `url` (default: the project config's source) and read it through the config.
+
+    `url`: a DuckDB file path, a DuckDB URL (SQLAlchemy style: `duckdb:///relative.duckdb`,
+    `duckdb:////absolute.duckdb`), or another registered engine's URL.
     """
-    target = str(default_warehouse_path() if url is None else url)
+    from gnelib.config import load_project
+
+    project = project or load_project()
+    return ProjectConnection(open_engine(project.source if url is None else url), project)
+
+
+def open_engine(url: str | os.PathLike) -> Connection:
+    """The bare engine connection for `url` (no config applied)."""
+    target = str(url)
     scheme, separator, rest = target.partition("://")
     if not separator:
         return _open_duckdb(target)

@@ -100,13 +100,13 @@ def test_metric_must_be_in_the_catalog(context):
     assert "choose one of: refund_rate," in str(raised.value)
 
 
-def test_experiment_must_be_in_experiment_designs(context, warehouse_truth, tmp_path):
+def test_experiment_must_be_in_the_configured_experiments_source(context, warehouse_truth, tmp_path):
     template = _template_with(tmp_path, 'experiment: str = "x"  # experiment name\n')
     (known_id, known_name) = warehouse_truth["experiments"][0]
     assert validate_parameters(template, {"experiment": known_name}, context)["experiment"] == known_name
     by_id = validate_parameters(template, {"experiment": str(known_id)}, context)
     assert by_id["experiment"] == str(known_id)
-    with pytest.raises(ParameterError, match="not an experiment in experiment_designs") as raised:
+    with pytest.raises(ParameterError, match="not an experiment in the experiments source") as raised:
         validate_parameters(template, {"experiment": "refund_slow_track"}, context)
     assert all(name in str(raised.value) for _, name in warehouse_truth["experiments"])
 

@@ -1,0 +1,70 @@
+"""What the data says, read only through the project config and the catalog: the as-of time, the week span, the
+values of the report grain, and the experiments (when the config names an experiments source)."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gnelib import metrics
+from gnelib.config import Project, load_project
+from gnelib.metrics.catalog import Catalog, load_catalog
+from gnelib.metrics.compiler import compile_distinct
+from gnelib.periods import week_of, week_range, week_start
+
+
+@dataclass(frozen=True)
+class WeekSpan:
+    """The first week with data and the last week that had ended at the as-of time."""
+
+    first_week: str
+    last_complete_week: str
+    as_of: pd.Timestamp
+
+
+def as_of(conn) -> pd.Timestamp:
+    """The data's as-of time (the config's `calendar.as_of`, via the connection's `meta()`)."""
+    return pd.Timestamp(conn.meta()["as_of"])
+
+
+def week_span(conn, project: Project | None = None, catalog: Catalog | None = None) -> WeekSpan:
+    """First and last complete ISO week from the completeness metric's weekly counts and the as-of time."""
+    project = project or load_project()
+    catalog = catalog or load_catalog(project.catalog)
+    frame = metrics.compute(conn, project.completeness.metric, catalog=catalog)
+    moment = as_of(conn)
+    if frame.empty:
+        raise metrics.MetricError(
+            f"The completeness metric {project.completeness.metric!r} ({project.origin}) has no rows: the "
+            "warehouse is empty or the metric's source is wrong; run `gne check`."
+        )
+    last = week_of(moment)
+    if week_range(last)[1] > moment:  # the as-of week has not ended yet
+        last = week_of(week_start(last) - pd.Timedelta(days=1))
+    first = str(frame["period"].min())
+    return WeekSpan(first, last, moment)
+
+
+def grain_values(conn, project: Project | None = None, catalog: Catalog | None = None) -> list[str]:
+    """The values of the report grain (e.g. every market) in the completeness metric's source, sorted."""
+    project = project or load_project()
+    catalog = catalog or load_catalog(project.catalog)
+    metric = catalog.get(project.completeness.metric)
+    compiled = compile_distinct(metric, catalog.views, project.grain, conn.dialect)
+    return sorted(str(value) for value in conn.sql(compiled.sql, compiled.params)["value"])
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One row of the experiments source's designs."""
+
+    experiment_id: str
+    name: str
+
+
+def experiments(conn, project: Project | None = None) -> list[Experiment]:
+    """The experiments in the config's `experiments.designs` table (none when the config has no experiments)."""
+    project = project or load_project()
+    if project.experiments is None:
+        return []
+    designs = conn.sql(f"SELECT experiment_id, name FROM {project.experiments.designs} ORDER BY experiment_id")
+    return [Experiment(str(row.experiment_id), str(row.name)) for row in designs.itertuples(index=False)]
