@@ -65,10 +65,10 @@ def main() -> None:
             "week",
             "baseline",
             "current",
-            "trailing_baseline",
+            "pattern",
             "p_adjusted",
-            "score",
-            "events",
+            "level",
+            "segments",
         ]
         print(
             alarms[columns]

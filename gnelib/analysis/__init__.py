@@ -5,7 +5,8 @@ The core works on metric frames (docs/metric-frames.md); `deep_dive` and `scan` 
 
 from gnelib.analysis.anomaly import daily_anomalies, generalized_esd, weekly_anomalies
 from gnelib.analysis.decomposition import decompose, decompose_additive, decompose_ratio
-from gnelib.analysis.deep_dive import DeepDiveResult, deep_dive, scan
+from gnelib.analysis.deep_dive import DeepDiveResult, deep_dive
+from gnelib.analysis.detection import findings, scan
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, build_insights
 from gnelib.analysis.root_cause import RootCause, explain_change
@@ -26,6 +27,7 @@ __all__ = [
     "decompose_ratio",
     "deep_dive",
     "explain_change",
+    "findings",
     "generalized_esd",
     "scan",
     "weekly_anomalies",

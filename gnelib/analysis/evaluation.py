@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from gnelib.analysis.deep_dive import deep_dive, scan
+from gnelib.analysis.deep_dive import deep_dive
+from gnelib.analysis.detection import TOTAL, findings, scan
 from gnelib.periods import weeks_between
 
 AFTER_SALES = (
@@ -72,7 +73,7 @@ def evaluate(conn, first_week: str, last_week: str, metrics: Sequence[str] | Non
     against the warehouse's `incidents` manifest."""
     manifest = conn.sql("SELECT * FROM incidents ORDER BY incident_id")
     weeks = weeks_between(first_week, last_week)
-    table = pd.concat([scan(conn, week, metrics=metrics) for week in weeks], ignore_index=True)
+    table = pd.concat([market_summary(scan(conn, week, metrics=metrics)) for week in weeks], ignore_index=True)
     table["incident"], table["quiet"] = None, True
     rows = []
     for _, incident in manifest.iterrows():
@@ -90,6 +91,17 @@ def evaluate(conn, first_week: str, last_week: str, metrics: Sequence[str] | Non
                 rows.append(_judge_cell(conn, table, incident, metric, week))
     cells = pd.DataFrame(rows)
     return Evaluation(table, cells, _summarise(manifest, cells))
+
+
+def market_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric × market × week of a `scan`: its total's numbers, and `flag`, `verdict`, `p_adjusted`
+    and `segments` of the market's finding (a flagged total or segment cell) where there is one."""
+    totals = table[table["dimension"] == TOTAL].drop(columns=["flag", "verdict", "p_adjusted"])
+    found = findings(table)[["metric", "market", "week", "flag", "verdict", "p_adjusted", "segments", "level"]]
+    summary = totals.merge(found, on=["metric", "market", "week"], how="left")
+    summary["flag"] = summary["flag"].fillna(False).astype(bool)
+    summary["verdict"] = summary["verdict"].fillna("neutral")
+    return summary
 
 
 def _judge_cell(conn, table: pd.DataFrame, incident: pd.Series, metric: str, week: str) -> dict:
@@ -113,7 +125,7 @@ def _judge_cell(conn, table: pd.DataFrame, incident: pd.Series, metric: str, wee
         "week": week,
         "flag": bool(found["flag"].iloc[0]) if len(found) else False,
         "p_adjusted": float(found["p_adjusted"].iloc[0]) if len(found) else float("nan"),
-        "score": float(found["score"].iloc[0]) if len(found) else float("nan"),
+        "z": float(found["z"].iloc[0]) if len(found) else float("nan"),
         "comparison": result.comparison,
         "segment_rank": rank,
         "effect": effect,

@@ -190,10 +190,10 @@ def change_tests(baseline: pd.DataFrame, current: pd.DataFrame, kind: str) -> pd
             x0, n0, x1, n1 = before["numerator"], before["denominator"], after["numerator"], after["denominator"]
             r0, r1 = np.where(n0 > 0, x0 / n0, np.nan), np.where(n1 > 0, x1 / n1, np.nan)
             pooled = (x0 + x1) / (n0 + n1)
-            binary = _binary_rows(before) & _binary_rows(after)
+            binary = binary_rows(before) & binary_rows(after)
             se_test_binary = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
             se_ci_binary = np.sqrt(r0 * (1 - r0) / n0 + r1 * (1 - r1) / n1)
-            se_delta = np.sqrt(_ratio_variances(before) + _ratio_variances(after))
+            se_delta = np.sqrt(ratio_variances(before) + ratio_variances(after))
             se_test = np.where(binary, se_test_binary, se_delta)
             se_ci = np.where(binary, se_ci_binary, se_delta)
             delta = r1 - r0
@@ -272,7 +272,8 @@ def _z_change(before: float, after: float, se_test: float, se_ci: float, alpha: 
     )
 
 
-def _binary_rows(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
+def binary_rows(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
+    """`is_binary_ratio` for arrays of rows."""
     denominator, numerator = stats_by_column["denominator"], stats_by_column["numerator"]
     tolerance = 1e-9 * np.maximum(1.0, denominator)
     return (
@@ -283,7 +284,7 @@ def _binary_rows(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
     )
 
 
-def _ratio_variances(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
+def ratio_variances(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
     """`ratio_variance` for arrays of rows."""
     units, numerator, denominator = (stats_by_column[c] for c in ("units", "numerator", "denominator"))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from gnelib import metrics
-from gnelib.analysis.deep_dive import deep_dive, scan
+from gnelib.analysis.deep_dive import deep_dive
+from gnelib.analysis.detection import TOTAL, finding_comparison, findings, scan
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight
 from gnelib.formats import format_change, format_p_value, format_value
@@ -26,7 +27,10 @@ EXPLAINED_LIMIT = 4
 
 @dataclass
 class Scorecard:
-    """The scan of every metric for one market and week, and the insights of the notable ones."""
+    """The scan of every metric for one market and week, and the insights of the notable ones.
+
+    `rows`: one row per metric — the market total's scan row, with `flag`, `verdict`, `p_adjusted` and the numbers
+    of the market's finding (its total, or its strongest segment when only a segment moved)."""
 
     market: str
     week: str
@@ -36,13 +40,14 @@ class Scorecard:
 
     @property
     def notable(self) -> pd.DataFrame:
-        """Metrics that moved significantly or are unusual against their history, worst first."""
-        return self.rows[self.rows["flag"]]
+        """Metrics with a flagged change (in the market or in one of its segments), most significant first."""
+        return self.rows[self.rows["flag"]].sort_values("p_adjusted")
 
 
 def build_scorecard(conn, market: str, week: str) -> Scorecard:
-    """Scan every metric for `market` × `week`, fetch 13-week trends, and deep-dive the notable bad moves."""
-    rows = scan(conn, week, markets=[market])
+    """Scan every metric (the family is every market, so each cell gets the same answer as in the all-market
+    scan), keep `market`, fetch 13-week trends, and deep-dive the notable bad moves."""
+    rows = _market_rows(scan(conn, week, markets=[market]))
     catalog = metrics.load_catalog()
     rows = rows.assign(
         pillar=[catalog.get(name).pillar for name in rows["metric"]],
@@ -58,15 +63,16 @@ def build_scorecard(conn, market: str, week: str) -> Scorecard:
         for row in rows.itertuples()
     }
     insights = []
-    worth_explaining = rows[rows["flag"] & (rows["verdict"] == "bad")].head(EXPLAINED_LIMIT)
-    for name in worth_explaining["metric"]:
+    flagged = rows[rows["flag"]].sort_values("p_adjusted")
+    explained = flagged[(flagged["verdict"] != "good") & (flagged["level"] == "market")].head(EXPLAINED_LIMIT)
+    for name in explained["metric"]:
         try:
             found = deep_dive(conn, name, market, week).insights
         except AnalysisError:
             continue
         insights.extend(i for i in found if i.kind not in ("no_change", "maturity"))
-    for _, row in rows[rows["flag"] & (rows["verdict"] == "good")].iterrows():
-        insights.append(_good_news(catalog.get(row["metric"]), row, market))
+    for _, row in flagged.drop(explained.index).iterrows():
+        insights.append(_finding_insight(catalog.get(row["metric"]), row, market))
     insights.sort(key=lambda insight: insight.score, reverse=True)
     return Scorecard(market, week, rows, trends, insights)
 
@@ -85,7 +91,7 @@ def pillar_table(card: Scorecard, pillar: str) -> str:
     table = pd.DataFrame({
         "Metric": rows["title"].to_numpy(),
         "Value": [format_value(v, d.format) for v, d in zip(rows["current"], definitions, strict=True)],
-        "Week before": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
+        "Usual level": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
         "Change": [format_change(v, d.format) for v, d in zip(rows["abs_change"], definitions, strict=True)],
         "Confidence": [format_p_value(p) for p in rows["p_adjusted"]],
         "Status": [_status_text(r) for _, r in rows.iterrows()],
@@ -110,8 +116,8 @@ def _threshold_status(definition, value: float) -> str:
 
 def _status_text(row: pd.Series) -> str:
     parts = [row["threshold_status"]] if row["threshold_status"] else []
-    if row["anomaly"]:
-        parts.append("unusual")
+    if row["flag"]:
+        parts.append(_flag_words(row))
     horizon = row.get("horizon_days")
     moved = row["read_week"] != row["week"]
     if moved or (horizon == horizon and horizon):
@@ -123,15 +129,44 @@ def _status_text(row: pd.Series) -> str:
     return ", ".join(parts) or "–"
 
 
+def _flag_words(row: pd.Series) -> str:
+    """"still elevated, 2nd week", "rising for 4 weeks", "in live only"…: what the flag is about."""
+    moved = "elevated" if row["abs_change"] > 0 else "low"
+    if row["comparison"] == "window":
+        words = f"{'rising' if row['abs_change'] > 0 else 'falling'} for {int(row['window_weeks'])} weeks"
+    elif row["pattern"] == "sustained":
+        words = f"still {moved}, week {int(row['weeks_running'])}"
+    else:
+        words = f"unusually {'high' if row['abs_change'] > 0 else 'low'}"
+    if row["level"] == "segment":
+        words += f" in {row['dimension'].replace('_', ' ')} {row['segment']}"
+    return words
+
+
 def _palette(tone: str) -> str:
     return {"bad": "bad", "good": "good"}.get(tone, "primary")
 
 
-def _good_news(definition, row: pd.Series, market: str) -> Insight:
+def _market_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per metric: the total's scan row, replaced by the market's finding where one was flagged."""
+    totals = table[table["dimension"] == TOTAL].set_index("metric")
+    found = findings(table).set_index("metric")
+    rows = totals.assign(level="market", segments=[[] for _ in range(len(totals))])
+    for name in found.index.intersection(rows.index):
+        rows.loc[name, found.columns] = found.loc[name]
+    return rows.reset_index()
+
+
+def _finding_insight(definition, row: pd.Series, market: str) -> Insight:
+    """The sentence of a flagged scan row: its verdict, numbers and p-value, and where it sits."""
     verb = "rose" if row["abs_change"] > 0 else "fell"
+    where = market if row["level"] == "market" else f"{market}, {row['dimension'].replace('_', ' ')} {row['segment']}"
+    words = {"good": ": an improvement", "bad": ""}.get(row["verdict"], "")
     text = (
-        f"{definition.title} in {market} {verb} from {format_value(row['baseline'], definition.format)} to "
-        f"{format_value(row['current'], definition.format)} week over week "
-        f"({format_change(row['abs_change'], definition.format)}, {format_p_value(row['p_adjusted'])}): an improvement."
+        f"{definition.title} in {where} {verb} from {format_value(row['baseline'], definition.format)} to "
+        f"{format_value(row['current'], definition.format)} {finding_comparison(row)} "
+        f"({format_change(row['abs_change'], definition.format)}, {format_p_value(row['p_adjusted'])}){words}."
     )
-    return Insight("change", text, definition.name, "good", "medium", "info", 1.0, market)
+    severity = "warn" if row["verdict"] == "bad" else "info"
+    return Insight("change", text, definition.name, row["verdict"], "high" if row["p_adjusted"] < 0.001 else
+                   "medium", severity, 2.0 if row["verdict"] == "bad" else 1.0, market)

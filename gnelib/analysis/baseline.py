@@ -1,0 +1,293 @@
+"""Each cell against its own history: a robust baseline that skips weeks already flagged, a variance model
+calibrated on the history, a one-week test and a windowed level-shift test for slow drifts.
+
+The model, for the weekly value y_t of one cell (a metric in one market, or in one segment of a market):
+
+    b_t           the level of the cell's previous `history` weeks, leaving out weeks that were themselves flagged
+                  (|z| ≥ `EXCLUDE_Z`), so a sustained incident stays "elevated" in its second week: the pooled
+                  ratio Σx/Σn for ratios, the median of weekly medians for durations
+                  — for counts and sums, which grow with the business, the straight line through those weeks
+    Var(y_t)    = φ·v_t + τ²·b_t²
+    Var(y_t−b_t) = Var(y_t)·(1 + s)     s = 1/n_b for a mean or pooled ratio, π/(2·n_b) for a median, and the
+                                        extrapolation's 1/n_b + (t−x̄)²/Sxx for a line
+
+v_t is the sampling variance under "nothing changed": b(1−b)/n for a 0/1 order-level ratio, the cell's typical
+delta-method variance per unit of volume for other ratios, b for counts (Poisson), b·k for sums (k = Σx²/Σx,
+compound Poisson) and b²/n for medians of durations. φ (how far sampling noise is over- or under-dispersed) and τ²
+(the relative week-to-week swing that no sample size removes: promotions, seasonality) are fitted on every cell of
+one metric at one level by iteratively reweighted least squares on squared residuals — a quasi-likelihood moment
+fit, with residuals beyond the 0.1 % χ² tail trimmed so past incidents do not inflate it.
+
+The window test is a moving-sum (MOSUM) chart: the mean of the last m weeks (m in `WINDOWS`) against the baseline
+before them, so a rate that creeps up a little each week is seen when its level has shifted, with a Bonferroni
+correction over the window lengths.
+"""
+
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from gnelib.analysis.significance import STAT_COLUMNS, binary_rows, ratio_variances
+
+EXCLUDE_Z = 3.0
+"""A week this many standard deviations from its baseline is left out of later weeks' baselines."""
+WINDOWS = (2, 3, 4, 5)
+"""Lengths of the level-shift windows (weeks)."""
+MIN_BASELINE = 4
+"""Fewest usable history weeks for a baseline."""
+MIN_PHI = 0.25
+TRIM_CHI2 = stats.chi2.isf(0.001, 1)
+
+
+@dataclass
+class CellSeries:
+    """One metric's cells at one level as cells × weeks arrays (weeks oldest first)."""
+
+    kind: str
+    periods: list[str]
+    keys: pd.DataFrame
+    stats: dict[str, np.ndarray]
+    volume: np.ndarray
+    events: np.ndarray
+    binary: np.ndarray
+    unit_variance: np.ndarray
+    event_size: np.ndarray
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, keys: list[str], periods: list[str], kind: str) -> "CellSeries":
+        """Pivot a metric frame (one row per period × `keys`) into arrays; missing weeks are NaN."""
+        wide = frame.set_index([*keys, "period"])[[*STAT_COLUMNS, "value"]].unstack("period")
+        wide = wide.reindex(columns=pd.MultiIndex.from_product([[*STAT_COLUMNS, "value"], periods]))
+        arrays = {column: wide[column].to_numpy(dtype=float) for column in (*STAT_COLUMNS, "value")}
+        pooled = {column: np.nansum(values, axis=1) for column, values in arrays.items()}
+        with _quiet():
+            unit_variance = ratio_variances(pooled) * pooled["denominator"]
+            event_size = pooled["sum_x2"] / np.abs(pooled["numerator"])
+            effective = arrays["numerator"] ** 2 / arrays["sum_x2"]
+        present = ~np.isnan(arrays["numerator"])
+        binary = (binary_rows(arrays) | ~present).all(axis=1)
+        if kind == "duration":
+            volume, events = arrays["denominator"], arrays["denominator"]
+        elif kind == "count" or (kind == "ratio" and binary.all()):
+            volume, events = arrays["denominator"] if kind == "ratio" else np.ones_like(arrays["numerator"]), \
+                arrays["numerator"]
+        else:
+            volume = arrays["denominator"] if kind == "ratio" else np.ones_like(arrays["numerator"])
+            events = np.where(binary[:, None], arrays["numerator"], np.nan_to_num(effective))
+        return cls(kind, list(periods), wide.index.to_frame(index=False), arrays, volume, events, binary,
+                   np.nan_to_num(unit_variance), np.nan_to_num(event_size, nan=1.0))
+
+    @property
+    def value(self) -> np.ndarray:
+        return self.stats["value"]
+
+    def sampling_variance(self, baseline: np.ndarray, week: int) -> np.ndarray:
+        """v_t under "nothing changed" for every cell, at baseline value `baseline`."""
+        n = self.volume[:, week]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "ratio":
+                floor = np.maximum(baseline, 1 / n)
+                binary = floor * np.maximum(1 - baseline, 1 / n) / n
+                return np.where(self.binary, binary, np.maximum(self.unit_variance, floor) / n)
+            if self.kind == "count":
+                return np.maximum(baseline, 1.0)
+            if self.kind == "sum":
+                return np.maximum(np.abs(baseline) * self.event_size, 1.0)
+            return baseline**2 / n
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """The fitted variance model of one metric at one level: Var(y) = φ·v + τ²·b²."""
+
+    phi: float
+    tau2: float
+    points: int
+
+    def variance(self, sampling: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+        return self.phi * sampling + self.tau2 * baseline**2
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Each cell's expected value at one week, how many history weeks it rests on, and Var(level)/Var(one week)."""
+
+    level: np.ndarray
+    weeks: np.ndarray
+    share: np.ndarray
+
+
+def rolling_baseline(series: CellSeries, week: float, history: int, end: int | None = None,
+                     skip: np.ndarray | None = None) -> Baseline:
+    """Each cell's expected value at column `week` from the `history` weeks before column `end` (default
+    `week`), without `skip`ped weeks: the pooled ratio Σnumerator/Σdenominator for ratios (so sparse cells with
+    many zero weeks get their true rate, not 0), the median of weekly medians for durations, and for counts and
+    sums — volumes that grow with the business — the least-squares line through those weeks, extrapolated."""
+    end = int(week) if end is None else end
+    columns = slice(max(0, end - history), end)
+    usable = ~np.isnan(series.value[:, columns])
+    if skip is not None:
+        usable &= ~skip[:, columns]
+    count = usable.sum(axis=1)
+    with _quiet():
+        if series.kind == "ratio":
+            numerator = np.where(usable, series.stats["numerator"][:, columns], 0).sum(axis=1)
+            denominator = np.where(usable, series.stats["denominator"][:, columns], 0).sum(axis=1)
+            level, share = numerator / denominator, 1 / count
+        elif series.kind == "duration":
+            values = np.where(usable, series.value[:, columns], np.nan)
+            level, share = np.nanmedian(values, axis=1), np.pi / (2 * count)
+        else:
+            level, share = _trend(series.value[:, columns], usable, week - columns.start)
+    valid = count >= MIN_BASELINE
+    return Baseline(np.where(valid, level, np.nan), count, np.where(valid, share, np.nan))
+
+
+def _trend(values: np.ndarray, usable: np.ndarray, at: float) -> tuple[np.ndarray, np.ndarray]:
+    """The OLS line through each row's usable values at position `at` (not below 0), and Var(fit)/σ² there."""
+    x = np.broadcast_to(np.arange(values.shape[1], dtype=float), values.shape)
+    weight = usable.astype(float)
+    count = weight.sum(axis=1)
+    x_mean = (weight * x).sum(axis=1) / count
+    y = np.where(usable, values, 0.0)
+    y_mean = y.sum(axis=1) / count
+    sxx = (weight * (x - x_mean[:, None]) ** 2).sum(axis=1)
+    slope = np.where(sxx > 0, (weight * (x - x_mean[:, None]) * (y - y_mean[:, None])).sum(axis=1) / sxx, 0.0)
+    offset = at - x_mean
+    share = 1 / count + np.where(sxx > 0, offset**2 / sxx, 0.0)
+    return np.maximum(y_mean + slope * offset, 0.0), share
+
+
+def fit_dispersion(series: CellSeries, history: int) -> Dispersion:
+    """Fit φ and τ² on every cell-week that has a baseline, the newest week left out."""
+    squared, sampling, level = [], [], []
+    for week in range(MIN_BASELINE, len(series.periods) - 1):
+        baseline = rolling_baseline(series, week, history)
+        residual = series.value[:, week] - baseline.level
+        ok = np.isfinite(residual)
+        squared.append((residual[ok] ** 2) / (1 + baseline.share[ok]))
+        sampling.append(series.sampling_variance(baseline.level, week)[ok])
+        level.append(baseline.level[ok] ** 2)
+    if not squared:
+        return Dispersion(1.0, 0.0, 0)
+    y, v, b2 = (np.concatenate(parts) for parts in (squared, sampling, level))
+    ok = np.isfinite(y) & np.isfinite(v) & np.isfinite(b2)
+    y, v, b2 = y[ok], v[ok], b2[ok]
+    if y.size < 3:
+        return Dispersion(1.0, 0.0, int(y.size))
+    phi, tau2 = 1.0, 0.0
+    keep = np.ones(y.size, dtype=bool)
+    for _ in range(5):
+        fitted = np.maximum(phi * v + tau2 * b2, 1e-300)
+        weight = 1 / fitted
+        design = np.column_stack([v, b2])[keep] * weight[keep, None]
+        (phi, tau2), _ = optimize.nnls(design, y[keep] * weight[keep])
+        phi = max(phi, MIN_PHI)
+        keep = y / np.maximum(phi * v + tau2 * b2, 1e-300) < TRIM_CHI2
+    return Dispersion(float(phi), float(tau2), int(keep.sum()))
+
+
+def assess(series: CellSeries, history: int) -> pd.DataFrame:
+    """Judge each cell's newest week against its history: one row per cell with both tests and the chosen one.
+
+    Columns: `baseline`, `current`, `z`, `p_value` (the chosen comparison's, Bonferroni over the two looks),
+    `comparison` (`week`: the newest week against the baseline; `window`: the mean of the last `weeks` weeks
+    against the baseline before them), `weeks_running` (consecutive flagged weeks, same direction, ending now),
+    `pattern` (`spike`, `sustained`, `drift`), `baseline_weeks`, `events`, `expected_events`, `volume` (the
+    ratio's denominator, else the events) and the fitted `phi`, `tau2`.
+    """
+    dispersion = fit_dispersion(series, history)
+    cells, weeks = series.value.shape
+    last = weeks - 1
+    z = np.full((cells, weeks), np.nan)
+    baselines = np.full((cells, weeks), np.nan)
+    flagged = np.zeros((cells, weeks), dtype=bool)
+    for week in range(weeks):
+        baseline = rolling_baseline(series, week, history, skip=flagged)
+        variance = dispersion.variance(series.sampling_variance(baseline.level, week), baseline.level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z[:, week] = (series.value[:, week] - baseline.level) / np.sqrt(variance * (1 + baseline.share))
+        baselines[:, week] = baseline.level
+        flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
+    current = rolling_baseline(series, last, history, skip=flagged)
+    week_p = 2 * stats.norm.sf(np.abs(z[:, last]))
+    running = _running(z, flagged, last)
+    window = _window_tests(series, dispersion, z[:, last], flagged, history)
+    use_window = window["p_value"] < week_p
+    p_best = np.fmin(week_p, window["p_value"])
+    table = series.keys.copy()
+    table["baseline"] = np.where(use_window, window["baseline"], current.level)
+    table["current"] = np.where(use_window, window["current"], series.value[:, last])
+    table["z"] = np.where(use_window, window["z"], z[:, last])
+    table["p_value"] = np.minimum(1.0, 2 * p_best)
+    table["comparison"] = np.where(use_window, "window", "week")
+    table["window_weeks"] = np.where(use_window, window["weeks"], 1).astype(int)
+    table["weeks_running"] = np.where(use_window, np.maximum(running, window["weeks"]), running).astype(int)
+    table["pattern"] = np.where(running >= 2, "sustained", np.where(use_window, "drift", "spike"))
+    table["baseline_weeks"] = current.weeks
+    table["events"] = series.events[:, last]
+    table["volume"] = series.volume[:, last] if series.kind == "ratio" else series.events[:, last]
+    table["expected_events"] = _expected_events(series, table["baseline"].to_numpy(), last)
+    table["phi"], table["tau2"] = dispersion.phi, dispersion.tau2
+    return table
+
+
+def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
+    """1 + the number of consecutive flagged weeks before the newest one that moved the same way."""
+    sign = np.sign(z[:, last])
+    running = np.ones(len(z), dtype=int)
+    alive = np.ones(len(z), dtype=bool)
+    for week in range(last - 1, -1, -1):
+        alive &= flagged[:, week] & (np.sign(z[:, week]) == sign)
+        running += alive
+        if not alive.any():
+            break
+    return running
+
+
+def _window_tests(series: CellSeries, dispersion: Dispersion, newest_z: np.ndarray, flagged: np.ndarray,
+                  history: int) -> dict[str, np.ndarray]:
+    """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out)."""
+    cells, weeks = series.value.shape
+    best = {name: np.full(cells, np.nan) for name in ("baseline", "current", "z", "p_value", "weeks")}
+    best["p_value"][:] = 1.0
+    tested = [m for m in WINDOWS if weeks - m >= MIN_BASELINE]
+    for m in tested:
+        start = weeks - m
+        centre = rolling_baseline(series, (start + weeks - 1) / 2, history, end=start, skip=flagged)
+        baseline = centre.level
+        variances = np.column_stack([
+            dispersion.variance(series.sampling_variance(baseline, week), baseline) for week in range(start, weeks)
+        ])
+        with _quiet():
+            mean = series.value[:, start:].mean(axis=1)
+            spread = variances.sum(axis=1) / m**2 + centre.share * variances.mean(axis=1)
+            z = (mean - baseline) / np.sqrt(spread)
+        p = np.minimum(1.0, len(tested) * 2 * stats.norm.sf(np.abs(z)))
+        usable = np.isfinite(z) & (np.sign(z) == np.sign(newest_z)) & (np.abs(newest_z) >= 1)
+        better = usable & (p < best["p_value"])
+        for name, values in (("baseline", baseline), ("current", mean), ("z", z), ("p_value", p)):
+            best[name] = np.where(better, values, best[name])
+        best["weeks"] = np.where(better, m, best["weeks"])
+    best["weeks"] = np.nan_to_num(best["weeks"], nan=1)
+    return best
+
+
+def _expected_events(series: CellSeries, baseline: np.ndarray, week: int) -> np.ndarray:
+    if series.kind == "ratio":
+        return baseline * series.volume[:, week]
+    if series.kind == "duration":
+        return series.events[:, week]
+    return baseline
+
+
+@contextmanager
+def _quiet():
+    """Silence numpy's all-NaN-slice warnings (empty baselines are expected and become NaN)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

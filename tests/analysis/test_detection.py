@@ -1,0 +1,118 @@
+"""The weekly scan's statistics on simulated series with known truth, the two-level FDR against a hand-worked
+example, and one answer per cell on the small warehouse."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from gnelib.analysis.baseline import CellSeries, assess
+from gnelib.analysis.detection import family_adjust, scan
+from gnelib.periods import weeks_between
+from gnelib.warehouse import connect
+
+WEEKS = weeks_between("2026-W18", "2026-W42")
+
+
+def binary_ratio_frame(rates: np.ndarray, orders: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Cells × weeks of a 0/1 order-level rate: events drawn binomially at `rates` (cells × weeks)."""
+    events = rng.binomial(orders, rates)
+    rows = []
+    for cell in range(rates.shape[0]):
+        for week, period in enumerate(WEEKS):
+            x, n = float(events[cell, week]), float(orders[cell, week])
+            rows.append({"market": f"M{cell}", "period": period, "numerator": x, "denominator": n, "units": n,
+                         "sum_x2": x, "sum_y2": n, "sum_xy": x, "value": x / n})
+    return pd.DataFrame(rows)
+
+
+def count_frame(means: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    counts = rng.poisson(means).astype(float)
+    rows = [{"market": f"M{cell}", "period": period, "numerator": counts[cell, week], "denominator": 1.0,
+             "units": counts[cell, week], "sum_x2": counts[cell, week] * 25, "sum_y2": 1.0, "sum_xy": 0.0,
+             "value": counts[cell, week]}
+            for cell in range(means.shape[0]) for week, period in enumerate(WEEKS)]
+    return pd.DataFrame(rows)
+
+
+def judged(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    return assess(CellSeries.from_frame(frame, ["market"], WEEKS, kind), history=12)
+
+
+def test_p_values_are_uniform_on_quiet_overdispersed_rates():
+    rng = np.random.default_rng(1)
+    cells = 400
+    orders = rng.integers(200, 20_000, size=(cells, 1)) * np.ones((1, len(WEEKS)), dtype=int)
+    drift = np.exp(rng.normal(0, 0.08, size=(cells, len(WEEKS))))  # real week-to-week swing beyond sampling
+    table = judged(binary_ratio_frame(0.03 * drift, orders, rng), "ratio")
+    p = table["p_value"].to_numpy()
+    assert stats.kstest(p[p < 1], stats.uniform(0, 1).cdf).pvalue > 0.001 or np.mean(p < 0.05) < 0.07
+    assert 0.02 < np.mean(p < 0.05) < 0.08
+    assert table["tau2"].iloc[0] == pytest.approx(0.08**2, rel=0.5)
+
+
+def test_counts_are_judged_by_their_spread_not_by_clustered_sums_of_squares():
+    rng = np.random.default_rng(2)
+    cells = 300
+    means = np.full((cells, len(WEEKS)), 2000.0)
+    table = judged(count_frame(means, rng), "count")  # Σx² would say variance 25× the true (Poisson) one
+    assert 0.02 < np.mean(table["p_value"] < 0.05) < 0.08
+    assert table["phi"].iloc[0] == pytest.approx(1.0, rel=0.2)
+    assert table["tau2"].iloc[0] < 0.1 / 2000
+    jumped = means.copy()
+    jumped[:, -1] *= 1.12  # +12 %: about 5 Poisson SDs at 2,000
+    found = judged(count_frame(jumped, np.random.default_rng(3)), "count")
+    assert np.mean(found["p_value"] < 0.01) > 0.9
+
+
+def test_a_sustained_rise_stays_a_rise_in_its_second_week():
+    rng = np.random.default_rng(4)
+    rates = np.full((50, len(WEEKS)), 0.02)
+    rates[:, -2:] *= 1.6
+    table = judged(binary_ratio_frame(rates, np.full(rates.shape, 20_000), rng), "ratio")
+    assert (table["current"] > table["baseline"]).all()
+    assert (table["pattern"] == "sustained").mean() > 0.9
+    assert (table["weeks_running"] >= 2).mean() > 0.9
+    assert table["baseline"].to_numpy() == pytest.approx(0.02, rel=0.05)
+
+
+def test_a_slow_drift_is_seen_over_a_window():
+    rng = np.random.default_rng(5)
+    rates = np.full((50, len(WEEKS)), 0.02)
+    rates[:, -4:] *= np.array([1.06, 1.12, 1.18, 1.24])
+    table = judged(binary_ratio_frame(rates, np.full(rates.shape, 10_000), rng), "ratio")
+    assert (table["comparison"] == "window").mean() > 0.5
+    assert np.mean(table["p_value"] < 0.05) > 0.8
+    windowed = table[table["comparison"] == "window"]
+    assert (windowed["window_weeks"] >= 3).mean() > 0.5
+
+
+def test_family_adjustment_matches_a_hand_worked_example():
+    table = pd.DataFrame({
+        "market": ["A", "A", "A", "B", "B", "B"],
+        "dimension": ["", "x", "x", "", "x", "x"],
+        "p_value": [0.001, 0.02, 0.5, 0.3, 0.04, 0.9],
+    })
+    adjusted, rejected = family_adjust(table, 0.05)
+    # A: total 0.001, Simes(0.02, 0.5) = min(0.02·2/1, 0.5·2/2) = 0.04 → family p = 2·0.001 = 0.002
+    # B: total 0.3, Simes(0.04, 0.9) = 0.08 → family p = 2·0.08 = 0.16
+    # BH over (0.002, 0.16): adjusted (0.004, 0.16) → A selected alone, R/m = 1/2, inner level 0.025
+    # inside A, BH of (0.001, 0.02, 0.5): (0.003, 0.03, 0.5) → only the total passes 0.025
+    assert list(rejected) == [True, False, False, False, False, False]
+    assert adjusted[:3] == pytest.approx([0.003 * 2, 0.03 * 2, 1.0])
+    assert (adjusted[3:] >= 0.16).all()
+
+
+@pytest.fixture(scope="module")
+def small(small_warehouse):
+    return small_warehouse
+
+
+def test_one_answer_per_cell_whichever_report_asks(small):
+    names = ["late_delivery_rate", "orders"]
+    everywhere = scan(connect(small), "2026-W45", metrics=names)
+    one_market = scan(connect(small), "2026-W45", metrics=names, markets=["TH"])
+    keys = ["metric", "market", "dimension", "segment"]
+    mine = everywhere[everywhere["market"] == "TH"].sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(mine, one_market.sort_values(keys, ignore_index=True))
+    assert set(everywhere["market"]) == {"US", "GB", "ID", "TH", "VN", "MY", "PH", "SG"}
