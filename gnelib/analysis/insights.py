@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from gnelib.analysis.concentration import Concentration
 from gnelib.analysis.maturity import Reading
 from gnelib.analysis.maturity import describe as describe_reading
 from gnelib.analysis.root_cause import PAIR_SEPARATOR, RootCause
@@ -18,6 +19,9 @@ from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 
 SEVERITY_RANK = {"alert": 3, "warn": 2, "info": 1}
+CONTEXT_SCORE = 0.25
+"""Score of context notes (how a maturing week was read): after every finding, so a report leads with what
+happened."""
 
 
 @dataclass
@@ -25,7 +29,8 @@ class Insight:
     """One finding for a report: `text` (plain), its kind, good/bad direction, confidence, severity, evidence.
 
     `kind`: `change`, `driver`, `mix_shift` (the change explained by a mix shift), `mix` (a notable mix shift
-    beside the headline), `anomaly`, `no_change` or `maturity`. `direction`: `good`, `bad` or
+    beside the headline), `concentration` (a few sellers carry the change), `anomaly`, `no_change` or
+    `maturity`. `direction`: `good`, `bad` or
     `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`. `severity`: `alert`, `warn`,
     `info`.
     """
@@ -186,6 +191,22 @@ def describe_anomaly(metric, row: pd.Series, market: str | None = None, window: 
     )
 
 
+def describe_broad_based(root_cause: RootCause, change: Change) -> str:
+    """`The rise is broad-based: every category, channel and carrier moved by about the same factor (×1.21), so
+    no single segment explains it.`"""
+    noun = {"up": "rise", "down": "fall", "flat": "change"}[change.direction]
+    dimensions = root_cause.dimensions
+    singles = dimensions[~dimensions["dimension"].str.contains(PAIR_SEPARATOR, regex=False)]
+    names = [str(name).replace("_", " ") for name in singles["dimension"]]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    factors = singles["common_factor"].dropna() if "common_factor" in singles else pd.Series(dtype=float)
+    factor = f" (×{float(factors.median()):.2f})" if len(factors) else ""
+    return (
+        f"The {noun} is broad-based: every {listed} moved by about the same factor{factor}, so no single "
+        f"segment explains it."
+    )
+
+
 def segment_label(dimension: str, value: str) -> str:
     """`category beauty`; pairs as `carrier carrier_b × category beauty`."""
     parts = zip(dimension.split(PAIR_SEPARATOR), str(value).split(PAIR_SEPARATOR), strict=False)
@@ -204,12 +225,16 @@ def build_insights(
     comparison: str = "week over week",
     max_drivers: int = 3,
     reading: Reading | None = None,
+    concentration: Concentration | None = None,
 ) -> list[Insight]:
-    """The findings for one metric (× market) and week, most important first.
+    """The findings for one metric (× market) and week: the finding first, then the rest by score, context last.
 
-    A significant change gets the headline sentence plus its top driver (or the mix-shift explanation);
-    further significant candidate segments become `driver` insights; a flagged anomaly and an immature week
-    add their own.
+    A significant change gets the headline sentence plus its top driver (or the mix-shift explanation, or
+    "broad-based" when `root_cause.broad_based`: no segment is named then); further significant candidate
+    segments become `driver` insights; a concentrated change (`concentration`, from
+    `gnelib.analysis.concentration`) a `concentration` insight; a flagged anomaly its own. The headline
+    (`change`, `mix_shift` or `no_change`) always comes first; a maturity note (how the week was read) is
+    context and comes last.
     """
     direction = judge(metric.direction, change.direction)
     confidence = confidence_of(change.p_value)
@@ -218,8 +243,12 @@ def build_insights(
         text = describe_change(metric, change, market, comparison)
         drivers = _drivers(root_cause, max_drivers)
         shift = root_cause.mix_shift_dimension() if root_cause is not None else None
+        broad = bool(getattr(root_cause, "broad_based", False)) and not shift
         if shift:
             text = f"{text[:-1]}, {describe_mix_shift(metric, root_cause, shift)}."
+        elif broad:
+            drivers = drivers.head(0)
+            text = f"{text} {describe_broad_based(root_cause, change)}"
         elif not drivers.empty:
             text = f"{text} {describe_driver(metric, drivers.iloc[0], change)}"
         severity = _severity(metric, change, direction)
@@ -262,6 +291,20 @@ def build_insights(
                 _score("info", 1.0) - 0.5,
                 market,
                 _change_table(change, pd.DataFrame()),
+            )
+        )
+    if change.significant and concentration is not None and concentration.concentrated:
+        insights.append(
+            Insight(
+                "concentration",
+                concentration.describe(),
+                metric.name,
+                direction,
+                confidence_of(concentration.top_p_value),
+                "info",
+                _score("info", concentration.top_p_value),
+                market,
+                concentration.named.reset_index(drop=True),
             )
         )
     shift = _notable_mix(root_cause, exclude=insights[0].kind == "mix_shift")
@@ -308,11 +351,12 @@ def build_insights(
                 "neutral",
                 "high",
                 "info",
-                SEVERITY_RANK["alert"] + 1.0,
+                CONTEXT_SCORE,
                 market,
             )
         )
-    return sorted(insights, key=lambda insight: insight.score, reverse=True)
+    headline, rest = insights[0], insights[1:]
+    return [headline, *sorted(rest, key=lambda insight: insight.score, reverse=True)]
 
 
 def _subject(metric, market: str | None) -> str:

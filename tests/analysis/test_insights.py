@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytest
 from analysis_cubes import CHANNELS, order_cube
 
 from gnelib import metrics
+from gnelib.analysis.concentration import seller_concentration
 from gnelib.analysis.insights import (
     build_insights,
     confidence_of,
@@ -118,11 +120,65 @@ def test_html_escapes_text_and_evidence():
     assert hostile in insight.text  # plain text stays as written
 
 
-def test_immature_week_caveat_ranks_first_and_good_news_is_info():
+def test_the_finding_leads_and_the_maturity_note_follows_and_good_news_is_info():
     change = Change(0.03, 0.02, -0.01, -1 / 3, -0.012, -0.008, 1e-9, "test", True)
     insights = build_insights(Definition(), change, market="ID", week="2026-W47", is_mature=False)
-    assert [insight.kind for insight in insights] == ["maturity", "change"]
-    assert insights[1].direction == "good" and insights[1].severity == "info"
+    assert [insight.kind for insight in insights] == ["change", "maturity"]
+    assert insights[0].direction == "good" and insights[0].severity == "info"
+    quiet = build_insights(Definition(), two_proportion_test(200, 10_000, 204, 10_000), market="ID",
+                           week="2026-W47", is_mature=False)
+    assert [insight.kind for insight in quiet] == ["no_change", "maturity"]
+
+
+def test_a_flagged_anomaly_comes_after_the_change_it_belongs_to():
+    change = Change(0.03, 0.02, -0.01, -1 / 3, -0.012, -0.008, 0.01, "test", True)  # good news: severity info
+    anomaly = pd.Series({"flag": True, "robust_z": -4.2, "period": "2026-W47", "value": 0.02, "baseline": 0.03,
+                         "p_value": 1e-6})
+    insights = build_insights(Definition(), change, market="ID", week="2026-W47", anomaly=anomaly,
+                              is_mature=False)
+    assert [insight.kind for insight in insights] == ["change", "anomaly", "maturity"]
+    assert insights[1].score > insights[0].score  # ranked by score it would have led; the finding leads
+
+
+def test_broad_based_rise_names_no_segment(rng):
+    shares = {"live": 0.7, "short_video": 0.1, "mall": 0.1, "search": 0.1}
+    before = order_cube(rng, "W1", 300_000, lambda cat, ch, ca: 0.03, shares)
+    after = order_cube(rng, "W2", 300_000, lambda cat, ch, ca: 0.036, shares)
+    cube = pd.concat([before, after])
+    root = explain_change(cube_frames(cube, ["category", "channel"]), "W1", "W2")
+    totals = cube.groupby("period")[["numerator", "denominator"]].sum()
+    change = two_proportion_test(*totals.loc["W1"], *totals.loc["W2"])
+    assert root.broad_based and change.significant
+    insights = build_insights(Definition(), change, market="ID", week="W2", root_cause=root)
+    assert [insight.kind for insight in insights] == ["change"]
+    factor = root.dimensions["common_factor"].median()
+    assert f"The rise is broad-based: every category and channel moved by about the same factor (×{factor:.2f})" \
+        in insights[0].text
+    assert "live" not in insights[0].text and "comes from" not in insights[0].text
+
+
+def test_concentration_insight_follows_the_headline(rng):
+    sellers = 200
+    volumes = rng.lognormal(3.5, 0.8, sellers)
+    rates = np.full(sellers, 0.02)
+    bad = int(np.argmax(volumes))
+    frames = []
+    for period, factor in (("W1", 1.0), ("W2", 1.0)):
+        orders = rng.poisson(volumes)
+        period_rates = rates.copy()
+        if period == "W2":
+            period_rates[bad] = 0.3
+        frames.append(pd.DataFrame({"period": period, "unit_id": np.arange(sellers),
+                                    "numerator": rng.binomial(orders, period_rates * factor).astype(float),
+                                    "denominator": orders.astype(float)}))
+    samples = pd.concat(frames, ignore_index=True)
+    found = seller_concentration(samples, "W1", "W2", "ratio")
+    totals = samples.groupby("period")[["numerator", "denominator"]].sum()
+    change = two_proportion_test(*totals.loc["W1"], *totals.loc["W2"])
+    insights = build_insights(Definition(), change, market="ID", concentration=found)
+    assert [insight.kind for insight in insights] == ["change", "concentration"]
+    assert insights[1].text == found.describe() and f"seller {bad}" in insights[1].text
+    assert list(insights[1].evidence["unit_id"]) == [bad]
 
 
 def test_alert_threshold_from_the_catalog_metric():
