@@ -1,9 +1,21 @@
-"""How metric values and changes are written for people, per the catalog's `format` of a metric."""
+"""How metric values and changes are written for people, per the catalog's `format` of a metric.
+
+Formats: `percent`, `per_1k`, `per_1m`, `hours`, `days` (a duration held in hours, written in days), `count`,
+`currency` (US dollars, `$12,300`) and `currency:XYZ` (another ISO 4217 code: `IDR 12,300`, `BRL 1,250`)."""
 
 import math
 from collections.abc import Callable
 
-SCALES = {"percent": 100.0, "per_1k": 1_000.0, "per_1m": 1_000_000.0}
+SCALES = {"percent": 100.0, "per_1k": 1_000.0, "per_1m": 1_000_000.0, "days": 1 / 24}
+CURRENCY_SYMBOLS = {"USD": "$"}
+
+
+def currency_prefix(fmt: str) -> str | None:
+    """`$` for `currency` / `currency:USD`, `IDR ` for `currency:IDR`; None for other formats."""
+    if not fmt.startswith("currency"):
+        return None
+    code = fmt.partition(":")[2] or "USD"
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -18,8 +30,12 @@ def format_value(value: float | None, fmt: str) -> str:
         return f"{value * 1_000_000:,.0f} per 1M"
     if fmt == "hours":
         return f"{value:,.1f} h"
-    if fmt == "currency":
-        return f"${value:,.0f}"
+    if fmt == "days":
+        return f"{value / 24:,.1f} d"
+    prefix = currency_prefix(fmt)
+    if prefix is not None:
+        sign = "-" if value < 0 else ""
+        return f"{sign}{prefix}{abs(value):,.0f}"
     return f"{value:,.0f}"
 
 
@@ -31,8 +47,6 @@ def format_change(delta: float | None, fmt: str) -> str:
     size = abs(delta)
     if fmt == "percent":
         return f"{sign}{size * 100:.{_decimals(size * 100)}f} pp"
-    if fmt == "currency":
-        return f"{sign}${size:,.0f}"
     return sign + format_value(size, fmt)
 
 
@@ -57,7 +71,7 @@ def axis_formatter(fmt: str, change: bool = False, span: float | None = None) ->
     `span` (the axis range in metric units) fixes one number of decimals for every tick of the axis.
     """
     scale = SCALES.get(fmt, 1.0)
-    suffix = {"percent": " pp" if change else "%", "hours": " h"}.get(fmt, "")
+    suffix = {"percent": " pp" if change else "%", "hours": " h", "days": " d"}.get(fmt, "")
     fixed = None if span is None else 0 if span * scale >= 5 else 1 if span * scale >= 0.5 else 2
 
     def tick(value: float, _position: int) -> str:

@@ -8,13 +8,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_args
 
 import yaml
 from pydantic import ValidationError
 
 from gnelib.metrics.errors import CatalogError, UnknownChoiceError
-from gnelib.metrics.model import CatalogFile, Metric, Pillar, View
+from gnelib.metrics.model import GNE_PILLARS, CatalogFile, Metric, View
 
 PACKAGED_CATALOG = Path(__file__).with_name("catalog")
 CATALOG_ENV_VAR = "GNE_CATALOG"
@@ -56,11 +55,15 @@ class Catalog:
         return len(self.metrics)
 
     def by_pillar(self) -> dict[str, list[Metric]]:
-        """Metrics grouped by pillar, pillars in the order of the GNE pillars (1-4)."""
-        groups: dict[str, list[Metric]] = {pillar: [] for pillar in get_args(Pillar)}
+        """Metrics by group (pillar): the GNE pillars first in their order (1-4), then other groups in catalog order."""
+        groups: dict[str, list[Metric]] = {pillar: [] for pillar in GNE_PILLARS}
         for metric in self:
-            groups[metric.pillar].append(metric)
+            groups.setdefault(metric.pillar, []).append(metric)
         return {pillar: metrics for pillar, metrics in groups.items() if metrics}
+
+    def groups(self) -> list[str]:
+        """The metric groups, in `by_pillar` order."""
+        return list(self.by_pillar())
 
 
 def catalog_location(path: str | os.PathLike | None = None) -> Path:

@@ -87,7 +87,7 @@ def compile_frame(
     params = _Params()
     if metric.kind == "duration":
         inner = _per_event(metric, by, where, ranges, period, horizon_days, params)
-        outer = _duration_cells(by)
+        outer = _duration_cells(by, metric.duration.quantile)
         name = "per_event"
     else:
         inner = _per_unit(metric, by, where, ranges, period, horizon_days, params)
@@ -271,8 +271,15 @@ def _ratio_cells(metric: Metric, by: Sequence[str]) -> exp.Select:
     )
 
 
-def _duration_cells(by: Sequence[str]) -> exp.Select:
+def _duration_cells(by: Sequence[str], quantile: float | None = 0.5) -> exp.Select:
+    """Per cell: sums for the tests, and the value: the median, another percentile, or (quantile None) the mean."""
     x = exp.column("x")
+    if quantile is None:
+        statistic = exp.func("AVG", x)
+    elif quantile == 0.5:
+        statistic = exp.Median(this=x)
+    else:
+        statistic = exp.PercentileCont(this=x, expression=exp.Literal.number(quantile))
     events = _as_double(exp.Count(this=exp.Star()))
     return sqlglot.select(
         *_cell_keys(by),
@@ -282,7 +289,7 @@ def _duration_cells(by: Sequence[str]) -> exp.Select:
         exp.alias_(_as_double(exp.func("SUM", exp.Mul(this=x, expression=x))), "sum_x2"),
         exp.alias_(events.copy(), "sum_y2"),
         exp.alias_(_as_double(exp.func("SUM", x)), "sum_xy"),
-        exp.alias_(_as_double(exp.Median(this=x)), "value"),
+        exp.alias_(_as_double(statistic), "value"),
     )
 
 

@@ -25,16 +25,21 @@ N days of the period's time column, so young and old periods compare like with l
 
 ## Writing a catalog (bring your own warehouse)
 
-A catalog is a directory of YAML files (point `GNE_CATALOG` or `load_catalog(path)` / `--catalog` at it).
+A catalog is a directory of YAML files (name it in gne.yaml's `catalog`, or point `GNE_CATALOG`,
+`load_catalog(path)` or `--catalog` at it).
 Each file may hold `dialect` (the SQL dialect its snippets are written in, default `duckdb`), `dimensions`
 (name → meaning; a metric may only list declared dimensions), `views` (name → SQL, or `{sql, description}`;
 a metric's `source` may be a table or a view), `defaults` (fields merged into every metric of the file) and
-`metrics`. A metric has `name, title, description, pillar, owner, source, time_column, kind` (`ratio`,
-`count`, `sum`, `duration`), `numerator` / `denominator` (SQL aggregates, e.g. `COUNT_IF(refunded)`) or for
-durations `duration: {start, end}` (timestamp columns), optional `filters` (SQL row conditions),
-`dimensions, direction, format, unit` (`order`, `seller`, `listing`) with `unit_column` (default
-`<unit>_id`), optional `thresholds: {warn, alert}`, `maturity_days` and `event_time_column`. Loading checks
-every field and parses every SQL snippet; errors name the file, the metric and the field.
+`metrics`. A metric has `name, title, description, group` (or `pillar`: any snake_case name; the GNE pillars
+are this catalog's groups), `owner, source, time_column, kind` (`ratio`, `count`, `sum`, `duration`),
+`numerator` / `denominator` (SQL aggregates, e.g. `COUNT_IF(refunded)`) or for durations
+`duration: {start, end, statistic}` (timestamp columns; `statistic` `median` by default, `mean`, or a
+percentile such as `p90`), optional `filters` (SQL row conditions), `dimensions, direction, format`
+(`percent`, `per_1k`, `per_1m`, `count`, `currency` with an optional `currency: IDR` code (default USD), and
+for durations `hours` or `days`), `unit` (what one unit of analysis is: `order`, `seller`, `store`, ...) with
+`unit_column` (default `<unit>_id`), optional `thresholds: {warn, alert}`, `maturity_days` and
+`event_time_column`. Loading checks every field and parses every SQL snippet; errors name the file, the metric
+and the field.
 """
 
 
@@ -81,7 +86,8 @@ def _metric_section(metric: Metric) -> list[str]:
         ("format", metric.format),
     ]
     if metric.kind == "duration":
-        rows.append(("hours", f"`{metric.duration.start}` → `{metric.duration.end}`"))
+        statistic = "" if metric.duration.statistic == "median" else f" ({metric.duration.statistic})"
+        rows.append(("hours", f"`{metric.duration.start}` → `{metric.duration.end}`{statistic}"))
     else:
         rows.append(("numerator", f"`{_one_line(metric.numerator)}`"))
         if metric.denominator:

@@ -5,7 +5,7 @@ catalog loads (naming the metric and field), not when a notebook runs.
 """
 
 import re
-from typing import Literal
+from typing import Literal, get_args
 
 import sqlglot
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -15,11 +15,18 @@ IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 QUALIFIED_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$"
 SNAKE_NAME = r"^[a-z][a-z0-9_]*$"
 
+# The four GNE pillars: the packaged catalog's groups, listed first and in this order. Other catalogs name their
+# own groups (any snake_case name, written `group:` or `pillar:`).
 Pillar = Literal["malicious_sellers", "listing_compliance", "authentic_products", "make_it_right"]
+GNE_PILLARS: tuple[str, ...] = get_args(Pillar)
 Kind = Literal["ratio", "count", "sum", "duration"]
 Direction = Literal["lower_is_better", "higher_is_better", "neutral"]
-Format = Literal["percent", "per_1k", "per_1m", "hours", "currency", "count"]
-Unit = Literal["order", "seller", "listing"]
+# How values are written: see gnelib/formats.py. `currency` takes the metric's `currency` code (default USD);
+# a duration metric is written in `hours` or `days`.
+FORMATS = ("percent", "per_1k", "per_1m", "hours", "days", "currency", "count")
+FORMAT_PATTERN = r"^(percent|per_1k|per_1m|hours|days|count|currency(:[A-Z]{3})?)$"
+DURATION_FORMATS = ("hours", "days")
+STATISTIC_PATTERN = r"^(median|mean|p([1-9]|[1-9][0-9]))$"
 
 # Columns of the metric frame; a dimension may not shadow them.
 FRAME_COLUMNS = frozenset(
@@ -78,11 +85,20 @@ class Thresholds(BaseModel):
 
 
 class Duration(BaseModel):
-    """A duration metric's clock: hours from `start` to `end` (both timestamp columns of the source)."""
+    """A duration metric's clock: hours from `start` to `end` (both timestamp columns of the source), summarised
+    per period by `statistic`: `median` (default), `mean`, or a percentile `p90` (any p1 … p99)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     start: str = Field(pattern=IDENTIFIER)
     end: str = Field(pattern=IDENTIFIER)
+    statistic: str = Field(default="median", pattern=STATISTIC_PATTERN)
+
+    @property
+    def quantile(self) -> float | None:
+        """The percentile as a fraction (median: 0.5), or None for the mean."""
+        if self.statistic == "mean":
+            return None
+        return 0.5 if self.statistic == "median" else int(self.statistic[1:]) / 100
 
 
 class Metric(BaseModel):
@@ -93,7 +109,7 @@ class Metric(BaseModel):
     name: str = Field(pattern=SNAKE_NAME)
     title: str = Field(min_length=1)
     description: str = Field(min_length=10)
-    pillar: Pillar
+    pillar: str = Field(pattern=SNAKE_NAME)  # the metric's group (the GNE pillars in the packaged catalog)
     owner: str = Field(min_length=1)
     source: str = Field(pattern=QUALIFIED_IDENTIFIER)
     time_column: str = Field(pattern=IDENTIFIER)
@@ -104,8 +120,9 @@ class Metric(BaseModel):
     filters: tuple[str, ...] = ()
     dimensions: tuple[str, ...] = ()
     direction: Direction
-    format: Format
-    unit: Unit
+    format: str = Field(pattern=FORMAT_PATTERN)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # ISO 4217 code of a `currency` metric
+    unit: str = Field(pattern=SNAKE_NAME)  # what one unit of analysis is: order, seller, listing, store, ...
     unit_column: str = Field(pattern=IDENTIFIER)
     thresholds: Thresholds | None = None
     maturity_days: int = Field(default=0, ge=0)
@@ -138,9 +155,31 @@ class Metric(BaseModel):
                 raise ValueError(f"field '{field}' is required for kind '{self.kind}'")
             if field not in needs and present:
                 raise ValueError(f"field '{field}' is not used by kind '{self.kind}'; remove it")
-        if (self.kind == "duration") != (self.format == "hours"):
-            raise ValueError("format 'hours' goes with kind 'duration' and only with it")
+        if (self.kind == "duration") != (self.format in DURATION_FORMATS):
+            raise ValueError("formats 'hours' and 'days' go with kind 'duration' and only with it")
+        if self.currency is not None and not self.format.startswith("currency"):
+            raise ValueError("field 'currency' is only used with format 'currency'")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _group_and_currency(cls, data: object) -> object:
+        """`group:` is another name for `pillar:`; `format: currency` + `currency: IDR` → format `currency:IDR`."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "group" in data:
+            if "pillar" in data and data["pillar"] != data["group"]:
+                raise ValueError("give the metric's group once, as `group:` (or `pillar:`)")
+            data["pillar"] = data.pop("group")
+        if data.get("format") == "currency" and isinstance(data.get("currency"), str):
+            data["format"] = f"currency:{data['currency']}"
+        return data
+
+    @property
+    def group(self) -> str:
+        """The metric's group (its pillar in the GNE catalog)."""
+        return self.pillar
 
     @model_validator(mode="before")
     @classmethod
