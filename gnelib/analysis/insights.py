@@ -283,7 +283,7 @@ def build_insights(
         insights.append(
             Insight(
                 "no_change",
-                describe_no_change(metric, change, market, week),
+                describe_no_change(metric, change, market, week, _reference(comparison)),
                 metric.name,
                 "neutral",
                 confidence,
@@ -357,6 +357,14 @@ def build_insights(
         )
     headline, rest = insights[0], insights[1:]
     return [headline, *sorted(rest, key=lambda insight: insight.score, reverse=True)]
+
+
+def _reference(comparison: str) -> str:
+    """What a no-change sentence is "in line with", from the headline's comparison phrase: `week over week` →
+    `the previous week`; `against the 4-week average` → `the 4-week average`; other phrases as they are."""
+    if comparison == "week over week":
+        return "the previous week"
+    return comparison.removeprefix("against ")
 
 
 def _subject(metric, market: str | None) -> str:

@@ -1,70 +1,144 @@
 """What the metric deep-dive template shows, built from a `DeepDiveResult`: headline cards and readable tables."""
 
+import html
+
 import pandas as pd
 
 from gnelib.analysis.deep_dive import DeepDiveResult
-from gnelib.analysis.insights import segment_label
+from gnelib.analysis.insights import describe_broad_based, segment_label
+from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.viz.blocks import Card
 from gnelib.viz.tables import change_tone, html_table
 
+HISTORY_WINDOW = 13  # weeks the anomaly score compares with (gnelib.analysis.anomaly)
+
+
+def headline(result: DeepDiveResult) -> tuple[str, Change]:
+    """The comparison the finding (the first insight) is about, and its change: the scan's finding when the deep
+    dive has one, else the trailing average when it was chosen, else the previous week."""
+    if getattr(result, "finding", None) is not None:
+        return result.comparison, result.change
+    if result.comparison != "week over week" and result.trailing_change is not None:
+        return result.comparison, result.trailing_change
+    return "week over week", result.change
+
 
 def headline_cards(result: DeepDiveResult) -> list[Card]:
-    """This week's value, the week-over-week change, the change against the trailing average, and the anomaly."""
-    metric, change = result.metric, result.change
+    """This week's value, the change the finding is about (first, in the words of the finding), the other
+    comparison, and the week against its own history — worded so it never contradicts the finding."""
+    metric = result.metric
+    comparison, change = headline(result)
     cards = [
         Card(f"{metric.title}, {result.week}", format_value(change.current, metric.format), _maturity(result)),
-        Card(f"vs {result.baseline_week}", format_change(change.abs_change, metric.format),
-             f"{format_relative(change.rel_change)}, {format_p_value(change.p_value)}", _tone(result, change)),
+        _change_card(result, _comparison_label(result, comparison), change),
     ]
-    if result.trailing_change is not None:
-        trailing = result.trailing_change
-        cards.append(Card("vs 4-week average", format_change(trailing.abs_change, metric.format),
-                          f"{format_relative(trailing.rel_change)}, {format_p_value(trailing.p_value)}",
-                          _tone(result, trailing)))
-    anomaly = result.anomaly
-    flagged = bool(anomaly.get("flag", False))
-    cards.append(Card("Against its own history", "unusual" if flagged else "typical",
-                      f"robust z = {float(anomaly.get('robust_z', float('nan'))):+.1f}", "bad" if flagged else ""))
+    trailing = result.trailing_change
+    if trailing is not None and trailing is not change:
+        cards.append(_change_card(result, "vs 4-week average", trailing))
+    if result.change is not change:
+        cards.append(_change_card(result, f"vs {result.baseline_week}", result.change))
+    cards.append(history_card(result, change))
     return cards
 
 
+def history_card(result: DeepDiveResult, change: Change | None = None) -> Card:
+    """The week against its own last `HISTORY_WINDOW` weeks: `unusually high`/`unusually low` when the anomaly
+    score flags it; `within its usual range` when the finding is a significant move the history does not flag
+    (both true: a real change that is still inside the usual swing); `typical` otherwise."""
+    change = change or headline(result)[1]
+    anomaly = result.anomaly
+    z = float(anomaly.get("robust_z", float("nan")))
+    detail = f"robust z = {z:+.1f}" if pd.notna(z) else "no history score"
+    if bool(anomaly.get("flag", False)):
+        movement = "up" if z > 0 else "down"
+        tone = change_tone(pd.Series([1.0 if z > 0 else -1.0]), result.metric.direction).iloc[0]
+        return Card("Against its own history", f"unusually {'high' if movement == 'up' else 'low'}", detail, tone)
+    if change.significant:
+        noun = "rise" if change.abs_change > 0 else "fall"
+        return Card("Against its own history", "within its usual range",
+                    f"{detail}: a real {noun}, inside the last {HISTORY_WINDOW} weeks' swing")
+    return Card("Against its own history", "typical", detail)
+
+
+def root_cause_summary(result: DeepDiveResult) -> str:
+    """One line above the segment table: the change is broad-based (no segment is named), or nothing."""
+    root = result.root_cause
+    if root is None or not getattr(root, "broad_based", False):
+        return ""
+    _, change = headline(result)
+    return f"<p>{html.escape(describe_broad_based(root, change))}</p>"
+
+
 def root_cause_table(result: DeepDiveResult, top: int = 8) -> str:
-    """The segments that explain the change, best first, with the share explained and mix vs rate."""
+    """The segments that explain the change, best first, with the share explained and mix vs rate (ratios) or
+    the level before and now (counts and sums)."""
     if result.root_cause is None or result.root_cause.segments.empty:
-        return "<p>No segment breakdown is available for this metric.</p>"
+        return "<p>No segment breakdown is available for this metric (medians do not split into segments).</p>"
     fmt = result.metric.format
     segments = result.root_cause.top(top)
+    ratio = result.metric.kind == "ratio"
+    before, now = ("baseline_rate", "current_rate") if ratio else ("baseline_volume", "current_volume")
     table = pd.DataFrame({
         "Segment": [segment_label(d, v) for d, v in zip(segments["dimension"], segments["value"], strict=True)],
         "Share of change": segments["explained_share"],
-        "Driven by": segments["effect"].map({"mix": "mix (share moved)", "rate": "rate (segment got worse/better)"}),
-        "Rate before": segments["baseline_rate"],
-        "Rate now": segments["current_rate"],
+        "Driven by": segments["effect"].map(EFFECT_LABELS),
+        "Before" if not ratio else "Rate before": segments[before],
+        "Now" if not ratio else "Rate now": segments[now],
         "Volume now": segments["current_volume"],
         "Adjusted p": segments["p_adjusted"],
     })
-    delta = segments["current_rate"] - segments["baseline_rate"]
+    if not ratio:
+        table = table.drop(columns="Volume now")
+    delta = segments[now] - segments[before]
+    value = lambda v: format_value(v, fmt)  # noqa: E731
     return html_table(
         table,
         formatters={
             "Share of change": lambda v: f"{v:.0%}",
-            "Rate before": lambda v: format_value(v, fmt),
-            "Rate now": lambda v: format_value(v, fmt),
+            "Rate before": value, "Rate now": value, "Before": value, "Now": value,
             "Volume now": lambda v: f"{v:,.0f}",
             "Adjusted p": format_p_value,
         },
-        tone={"Rate now": change_tone(delta, result.metric.direction, segments["significant"])},
+        tone={"Rate now" if ratio else "Now": change_tone(delta, result.metric.direction, segments["significant"])},
     )
 
 
+EFFECT_LABELS = {
+    "mix": "mix (share moved)",
+    "rate": "rate (segment got worse/better)",
+    "additive": "level (the segment's own total)",
+}
+
+
 def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -> str:
-    """Per-segment mix and rate contributions to the change for one dimension (they sum to the total change)."""
+    """Per-segment contributions to the change for one dimension: mix and rate effects for ratios, each
+    segment's own change for counts and sums (they sum to the total change either way)."""
     table = result.decompositions[dimension]
     shown = table.reindex(table["total"].abs().sort_values(ascending=False).index).head(top)
     fmt = result.metric.format
+    label = dimension.replace("_", " ").capitalize()
+    share = lambda v: f"{v:.1%}"  # noqa: E731
+    change = lambda v: format_change(v, fmt)  # noqa: E731
+    value = lambda v: format_value(v, fmt)  # noqa: E731
+    caption_total = format_change(table.attrs.get("delta", result_delta(result)), fmt)
+    if "mix" not in shown:
+        frame = pd.DataFrame({
+            label: shown[dimension],
+            "Before (per week)": shown["baseline_numerator"],
+            "Now": shown["current_numerator"],
+            "Change": shown["total"],
+            "Share of change": shown["share_of_change"],
+        })
+        return html_table(
+            frame,
+            formatters={"Before (per week)": value, "Now": value, "Change": change,
+                        "Share of change": lambda v: f"{v:.0%}"},
+            tone={"Change": change_tone(shown["total"], result.metric.direction)},
+            caption=f"The segments' changes add up to the total change of {caption_total}.",
+        )
     frame = pd.DataFrame({
-        dimension.replace("_", " ").capitalize(): shown[dimension],
+        label: shown[dimension],
         "Share before": shown["baseline_share"],
         "Share now": shown["current_share"],
         "Rate before": shown["baseline_rate"],
@@ -73,16 +147,18 @@ def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -
         "Rate effect": shown["rate"],
         "Total": shown["total"],
     })
-    share = lambda v: f"{v:.1%}"  # noqa: E731
-    change = lambda v: format_change(v, fmt)  # noqa: E731
     return html_table(
         frame,
-        formatters={"Share before": share, "Share now": share,
-                    "Rate before": lambda v: format_value(v, fmt), "Rate now": lambda v: format_value(v, fmt),
+        formatters={"Share before": share, "Share now": share, "Rate before": value, "Rate now": value,
                     "Mix effect": change, "Rate effect": change, "Total": change},
         tone={"Total": change_tone(shown["total"], result.metric.direction)},
-        caption=f"Mix + rate effects add up to the total change of {format_change(result_delta(result), fmt)}.",
+        caption=f"Mix + rate effects add up to the total change of {caption_total}.",
     )
+
+
+def decomposition_parts(result: DeepDiveResult) -> list[str]:
+    """The contribution columns to chart: `mix` and `rate` for ratios, `total` for counts and sums."""
+    return ["mix", "rate"] if result.metric.kind == "ratio" else ["total"]
 
 
 def ranked_dimensions(result: DeepDiveResult) -> list[str]:
@@ -95,8 +171,58 @@ def ranked_dimensions(result: DeepDiveResult) -> list[str]:
 
 def result_delta(result: DeepDiveResult) -> float:
     """The change the decomposition explains (against the comparison the deep dive chose)."""
-    headline = result.trailing_change if result.comparison != "week over week" else result.change
-    return headline.abs_change
+    return headline(result)[1].abs_change
+
+
+def concentration_summary(result: DeepDiveResult) -> str:
+    """The seller-concentration sentence (escaped), or a line saying no small group carries the change."""
+    found = getattr(result, "concentration", None)
+    if found is None:
+        return "<p>Seller concentration was not computed for this metric.</p>"
+    return f"<p>{html.escape(found.describe())}</p>"
+
+
+def concentration_table(result: DeepDiveResult) -> str:
+    """The top sellers of the change: id, shop name when known (escaped), value before and now, their share of
+    the change and of the volume, and the p-value of their own change. Empty when not computed."""
+    found = getattr(result, "concentration", None)
+    if found is None or found.units.empty:
+        return ""
+    fmt = result.metric.format
+    units = found.units
+    noun = found.unit.capitalize()
+    frame = pd.DataFrame({
+        noun: units["unit_id"].astype(str),
+        "Name": units["name"] if "name" in units and units["name"].notna().any() else None,
+        "Before": units["baseline_value"],
+        "Now": units["current_value"],
+        "Share of change": units["share_of_change"],
+        "Share of volume": units["volume_share"],
+        "p (own change)": units["p_value"],
+    })
+    if frame["Name"].isna().all():
+        frame = frame.drop(columns="Name")
+    value = lambda v: format_value(v, fmt)  # noqa: E731
+    return html_table(
+        frame,
+        formatters={"Before": value, "Now": value, "Share of change": lambda v: f"{v:.0%}",
+                    "Share of volume": lambda v: f"{v:.1%}", "p (own change)": format_p_value},
+        caption=f"The {len(units)} {found.unit}s that carry most of the {found.noun}; p-values are per "
+                f"{found.unit}, before the Bonferroni correction (top {found.unit}: "
+                f"{format_p_value(found.top_p_value)} after it).",
+    )
+
+
+def _comparison_label(result: DeepDiveResult, comparison: str) -> str:
+    if comparison == "week over week":
+        return f"vs {result.baseline_week}"
+    return comparison[0].upper() + comparison[1:]
+
+
+def _change_card(result: DeepDiveResult, label: str, change: Change) -> Card:
+    metric = result.metric
+    detail = ", ".join(part for part in (format_relative(change.rel_change), format_p_value(change.p_value)) if part)
+    return Card(label, format_change(change.abs_change, metric.format), detail, _tone(result, change))
 
 
 def _maturity(result: DeepDiveResult) -> str:

@@ -187,3 +187,13 @@ def test_alert_threshold_from_the_catalog_metric():
     assert definition.thresholds.alert < 0.062
     headline = build_insights(definition, change, market="GB")[0]
     assert headline.severity == "alert" and headline.text.startswith(f"{definition.title} in GB rose")
+
+
+def test_no_change_sentence_names_the_comparison_the_headline_used():
+    change = two_proportion_test(200, 10_000, 204, 10_000)
+    text = build_insights(Definition(), change, market="ID", week="2026-W47",
+                          comparison="against its usual level")[0].text
+    assert "in line with its usual level (2.0%;" in text
+    trailing = build_insights(Definition(), change, market="ID", comparison="against the 4-week average")[0]
+    assert "in line with the 4-week average" in trailing.text
+    assert "in line with the previous week" in build_insights(Definition(), change, market="ID")[0].text
