@@ -113,10 +113,10 @@ def proportional_fit(observed: np.ndarray, expected: np.ndarray, variance: np.nd
     test), the χ² of the best "one segment changed, the others did not" model, min_j Σ_{i≠j}(v_i − f_i)²/Var_i,
     and HotSpot's potential score 1 − ‖v − θf‖₂/‖v − f‖₂ (Sun et al., IEEE Access 2018: 1 when the ripple of
     one common factor explains every segment's deviation). Rows with a non-finite or non-positive variance
-    or expectation are left out.
+    or a negative expectation are left out; a segment expected at 0 that has events counts fully.
     """
     v, f, var = (np.asarray(values, dtype=float) for values in (observed, expected, variance))
-    keep = np.isfinite(v) & np.isfinite(f) & np.isfinite(var) & (var > 0) & (f > 0)
+    keep = np.isfinite(v) & np.isfinite(f) & np.isfinite(var) & (var > 0) & (f >= 0)
     v, f, var = v[keep], f[keep], var[keep]
     nan = float("nan")
     if len(v) < 2 or f.sum() <= 0:
@@ -335,8 +335,9 @@ def _tables(
 
 
 def _fit(table: pd.DataFrame, min_volume: float) -> ProportionalFit:
-    """`proportional_fit` over a dimension table's segments with at least `min_volume` in both periods."""
-    big = (table["baseline_volume"] >= min_volume) & (table["current_volume"] >= min_volume)
+    """`proportional_fit` over a dimension table's segments with at least `min_volume` in either period (a
+    segment that appears or grows from almost nothing is often the cause itself)."""
+    big = np.maximum(table["baseline_volume"], table["current_volume"]) >= min_volume
     rows = table[big]
     return proportional_fit(rows["events_now"], rows["events_expected"], rows["events_variance"])
 
@@ -607,12 +608,13 @@ def _event_model(before: pd.DataFrame, after: pd.DataFrame, n_periods: int, kind
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "ratio":
             n0, n1 = stats0["denominator"], stats1["denominator"]
-            r0 = np.where(n0 > 0, x0 / n0, np.nan)
+            overall = np.nansum(x0) / np.nansum(n0) if np.nansum(n0) > 0 else np.nan
+            r0 = np.where(n0 > 0, x0 / n0, overall)  # a new segment is expected at the overall baseline rate
             expected = n1 * r0
             var1 = n1**2 * ratio_variances(stats1)
             var0 = n1**2 * ratio_variances(stats0)
             var1 = np.where(np.isfinite(var1), var1, np.maximum(x1, expected))
-            var0 = np.where(np.isfinite(var0), var0, n1**2 * r0 / n0)
+            var0 = np.where(np.isfinite(var0), var0, np.where(n0 > 0, n1**2 * r0 / n0, 0.0))
         else:
             expected = x0 / n_periods
             var1 = np.where(np.isfinite(stats1["sum_x2"]), stats1["sum_x2"], x1)

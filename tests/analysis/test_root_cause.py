@@ -282,3 +282,18 @@ def test_pairs_to_search_prunes_and_caps(rng):
     assert pairs_to_search(singles, "W1", "W2", depth=1) == []
     deeper = pairs_to_search(singles, "W1", "W2", depth=3, max_pairs=10)
     assert ("category", "channel", "carrier") in deeper and len(deeper) == 4
+
+
+def test_a_segment_expected_at_zero_that_has_events_is_not_proportional(rng):
+    before = order_cube(rng, "W1", 200_000, baseline_rate)
+    after = order_cube(rng, "W2", 200_000, baseline_rate)
+    frames = cube_frames(pd.concat([before, after]), DIMENSIONS)
+    ring = pd.DataFrame({"period": ["W1", "W2"], "category": "gift_cards", "numerator": [0.0, 400.0],
+                         "denominator": [500.0, 1_000.0], "units": [500.0, 1_000.0], "sum_x2": [0.0, 400.0],
+                         "sum_y2": [500.0, 1_000.0], "sum_xy": [0.0, 400.0]})
+    frames["category"] = pd.concat([frames["category"], ring], ignore_index=True)
+    result = explain_change(frames, "W1", "W2")
+    summary = result.dimensions.set_index("dimension")
+    assert not summary.loc["category", "broad_based"] and summary.loc["category", "heterogeneity_p"] < 1e-6
+    assert result.segments.iloc[0][["dimension", "value"]].tolist() == ["category", "gift_cards"]
+    assert not result.broad_based
