@@ -121,6 +121,8 @@ class Project:
     file: Path | None  # None for the packaged demo config
     source: str
     catalog: Path
+    source_given: str = ""  # how the source was named: "" (the config), "$GNE_WAREHOUSE", or the option's text
+    catalog_given: str = ""
 
     @property
     def grain(self) -> str:
@@ -168,7 +170,9 @@ def load_project(path: str | os.PathLike | None = None) -> Project:
     override = os.environ.get(WAREHOUSE_ENV_VAR)
     source = _resolve_source(override, Path.cwd()) if override else _resolve_source(settings.source, base)
     catalog = os.environ.get(CATALOG_ENV_VAR) or settings.catalog
-    return Project(settings, found, source, _resolve_catalog(catalog, base))
+    return Project(settings, found, source, _resolve_catalog(catalog, base),
+                   source_given=f"${WAREHOUSE_ENV_VAR}" if override else "",
+                   catalog_given=f"${CATALOG_ENV_VAR}" if os.environ.get(CATALOG_ENV_VAR) else "")
 
 
 def read_config(path: Path) -> ProjectConfig:

@@ -48,8 +48,8 @@ completeness:
 # Optional: experiment designs (one row per experiment: experiment_id, name, unit, designed_split,
 # primary_metric, guardrail_metrics, ...) and units (one row per randomised unit) for the experiment readout.
 # experiments:
-#   designs: experiment_designs
-#   units: experiment_units
+#   designs: ab_designs
+#   units: ab_units
 
 # Optional: a query returning key/value rows that `gne warehouse info` shows.
 # metadata: SELECT key, value FROM etl_metadata

@@ -56,7 +56,7 @@ def as_connection(conn: object) -> Connection:
     )
 
 
-def warehouse_meta(conn: Connection) -> dict:
+def connection_meta(conn: Connection) -> dict:
     """The connection's metadata as a dict (accepts a dict or a key/value DataFrame from `.meta()`)."""
     try:
         meta = conn.meta()

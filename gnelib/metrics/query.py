@@ -19,10 +19,11 @@ from gnelib.metrics.compiler import (
     compile_latest_time,
     compile_samples,
 )
-from gnelib.metrics.engine import Connection, as_connection, warehouse_meta
+from gnelib.metrics.engine import Connection, as_connection, connection_meta
 from gnelib.metrics.errors import MetricError, UnknownChoiceError
 from gnelib.metrics.model import Metric
 from gnelib.metrics.periods import WeeksArg, check_period, period_label, period_length, week_ranges
+from gnelib.metrics.store import AggregateStore, week_labels
 
 FRAME_TAIL = ["numerator", "denominator", "value", "units", "sum_x2", "sum_y2", "sum_xy", "is_mature"]
 CatalogArg = Catalog | str | os.PathLike | None
@@ -41,6 +42,9 @@ def compute(
     """The metric frame (docs/metric-frames.md): one row per period × `by` segment, computed in the engine."""
     connection, definition, catalog = _prepare(conn, metric, catalog)
     request = _request(definition, by, where, weeks, period, horizon_days)
+    stored = _from_store(definition, request, weeks)
+    if stored is not None:
+        return stored
     _check_where_values(connection, definition, catalog, request["where"])
     compiled = compile_frame(definition, catalog.views, dialect=connection.dialect, **request)
     frame = _run(connection, compiled)
@@ -60,11 +64,15 @@ def compute_many(
     one pass over the data (duration metrics one by one). Returns {name: metric frame}, same frames as `compute`."""
     connection, catalog = as_connection(conn), _catalog(catalog)
     definitions = [catalog.get(name) for name in names]
-    groups: dict[tuple, list[Metric]] = {}
+    frames = {}
     for definition in definitions:
+        stored = _from_store(definition, _request(definition, by, where, weeks, period, None), weeks)
+        if stored is not None:
+            frames[definition.name] = stored
+    groups: dict[tuple, list[Metric]] = {}
+    for definition in (d for d in definitions if d.name not in frames):
         key = (definition.source, definition.time_column, definition.unit_column, definition.kind == "duration")
         groups.setdefault(key, []).append(definition)
-    frames = {}
     for (*_, is_duration), members in groups.items():
         if is_duration or len(members) == 1:
             for definition in members:
@@ -177,6 +185,20 @@ def _check_where_values(connection: Connection, metric: Metric, catalog: Catalog
                 raise UnknownChoiceError(f"value for {column!r} (metric {metric.name!r}):", value, known)
 
 
+def _from_store(metric: Metric, request: dict, weeks: WeeksArg) -> pd.DataFrame | None:
+    """The frame from the batch aggregate store (`GNE_AGGREGATES`) when a stored frame covers the request and
+    holds every filter value; None sends the request to the warehouse."""
+    store = AggregateStore.active()
+    if store is None:
+        return None
+    frame = store.get(metric.name, request["by"], request["where"], week_labels(weeks), request["horizon_days"],
+                      request["period"])
+    if frame is None or any(set(map(str, values)) - set(frame[key].astype(str))
+                            for key, values in request["where"].items()):
+        return None
+    return frame
+
+
 def _run(connection: Connection, compiled: CompiledQuery) -> pd.DataFrame:
     return connection.sql(compiled.sql, compiled.params)
 
@@ -209,7 +231,7 @@ def _shape_frame(
 def _as_of(connection: Connection, metric: Metric, catalog: Catalog) -> pd.Timestamp | None:
     """The data's as-of time: the connection's `meta()["as_of"]` (the project config's calendar), else the newest
     value of the metric's time column."""
-    as_of = warehouse_meta(connection).get("as_of")
+    as_of = connection_meta(connection).get("as_of")
     if as_of is None:
         latest = _run(connection, compile_latest_time(metric, catalog.views, connection.dialect))["latest"]
         as_of = latest.iloc[0] if len(latest) else None

@@ -16,6 +16,7 @@ from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
+from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.spec import RunSpec
 
 FAILED_STATUSES = ("failed", "stale-previous-kept")
@@ -82,7 +83,8 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
             records[decision.spec.slot] = {**manifest[decision.spec.slot], "action": "skipped"}
             manifest[decision.spec.slot] = records[decision.spec.slot]
     jobs = [
-        worker.Job(decision.spec, decision.input_hash, facts.as_of, options.timeout, reports_dir)
+        worker.Job(decision.spec, decision.input_hash, facts.as_of, options.timeout, reports_dir,
+                   rerun_command(decision.spec, reports_dir, facts, Path.cwd()))
         for decision in decisions
         if decision.run
     ]

@@ -33,15 +33,17 @@ class WarehouseFacts:
     metric_names: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # catalog metrics that `gne check` found broken on this warehouse
+    source_given: str = ""  # how the source was named (see config.Project), for re-run commands
+    catalog_given: str = ""
 
 
 def resolve_project(warehouse: str | os.PathLike | None = None, catalog: str | os.PathLike | None = None) -> Project:
     """The project config with `--warehouse` / `--catalog` applied on top of it (and of the env overrides)."""
     project = load_project()
     if warehouse is not None:
-        project = dataclasses.replace(project, source=str(warehouse))
+        project = dataclasses.replace(project, source=str(warehouse), source_given=str(warehouse))
     if catalog is not None:
-        project = dataclasses.replace(project, catalog=Path(catalog).resolve())
+        project = dataclasses.replace(project, catalog=Path(catalog).resolve(), catalog_given=str(catalog))
     return project
 
 
@@ -82,6 +84,8 @@ def load_facts(
         data_version=data_version(project, definitions, span),
         metric_names=tuple(definitions.names()),
         groups=tuple(definitions.by_pillar()),
+        source_given=project.source_given,
+        catalog_given=project.catalog_given,
     )
 
 

@@ -7,32 +7,40 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gnelib.reporting.execute import RunFailure
 from gnelib.reporting.render import CSS, TEMPLATES_DIR, ReportHeader
+from gnelib.reporting.rerun import redact_paths
 
 _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
 _STATUS_META = re.compile(rb'<meta[^>]*name="gne-status"[^>]*>')
-SOURCE_LINES_SHOWN = 8
 
 
 def render_failure_page(
     header: ReportHeader,
-    template_path: str,
+    rerun: str,
     failure: RunFailure,
     notebook: str | None,
     log: str,
     previous_kept: str | None,
+    template: str | None = None,
 ) -> str:
-    """HTML for a failed run; every value is escaped. Links (notebook, log, previous_kept) are relative."""
-    source = "\n".join(failure.cell_source.splitlines()[:SOURCE_LINES_SHOWN])
+    """HTML for a failed run; every value is escaped. Links (notebook, log, previous_kept) are relative. The page
+    shows the error message with absolute paths shortened, never the cell source (the executed notebook and the
+    log keep both for the analyst), and `rerun`, the command that re-runs just this report."""
     return _ENVIRONMENT.get_template("failure.html.j2").render(
         **header.__dict__,
         css=CSS,
-        template=Path(template_path).stem,
-        template_path=template_path,
-        failure={**failure.__dict__, "cell_source": source},
+        template=template or _template_from(rerun, header.title),
+        rerun=rerun,
+        failure={**failure.__dict__, "evalue": redact_paths(failure.evalue)},
         notebook=notebook,
         log=log,
         previous_kept=previous_kept,
     )
+
+
+def _template_from(rerun: str, fallback: str) -> str:
+    """The template name from the re-run command (`gne run notebooks/x.ipynb ...` → `x`)."""
+    words = rerun.split()
+    return Path(words[2]).stem if len(words) > 2 else fallback
 
 
 def is_good_report(path: Path) -> bool:

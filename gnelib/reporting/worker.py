@@ -28,6 +28,7 @@ class Job:
     as_of: str
     timeout: float | None
     reports_dir: Path
+    rerun: str = ""  # the command that re-runs this slot alone (shown on its failure page)
 
 
 def initialize(isolation: str, cwd: Path, environment: dict[str, str]) -> None:
@@ -126,7 +127,8 @@ def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str,
     keep_previous = is_good_report(paths.html)
     page = render_failure_page(
         header,
-        template_path=str(job.spec.template),
+        rerun=job.rerun,
+        template=job.spec.name,
         failure=failure,
         notebook=paths.notebook.name if paths.notebook.exists() else None,
         log=paths.log.name,

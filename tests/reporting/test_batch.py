@@ -1,5 +1,6 @@
 """The real `gne run` on fixture templates: failure isolation and pages, skips, --force, locks, exit codes."""
 
+import html
 import json
 import re
 import shutil
@@ -135,6 +136,23 @@ def test_the_failure_page_says_what_failed_escaped_and_links_notebook_and_log(ba
     targets = [href for href in links(page_path).hrefs if not href.startswith("#")]
     assert set(targets) == {"failing.ipynb", "failing.log"}
     assert all((page_path.parent / target).is_file() for target in targets)
+
+
+def test_the_failure_page_gives_the_full_rerun_command_and_no_source_or_server_path(batch):
+    page = html.unescape(slot(batch, "GB", "failing").read_text())
+    week, root = batch["week"], str(batch["root"])
+    command = (f"gne run notebooks/failing.ipynb -p market GB -p week {week} -p fail True --reports-dir reports "
+               '--warehouse "$GNE_WAREHOUSE" --force')  # the run took the warehouse from $GNE_WAREHOUSE
+    assert command in page
+    assert "raise ValueError" not in page and "if fail:" not in page  # the cell source stays in the notebook
+    assert root not in page and str(Path(root).parent) not in page
+
+
+def test_paths_in_error_messages_are_shortened():
+    from gnelib.reporting.rerun import redact_paths
+
+    text = "No warehouse at /srv/gne/data/gne.duckdb; see https://example.org/a/b and ./data/x"
+    assert redact_paths(text) == "No warehouse at …/gne.duckdb; see https://example.org/a/b and ./data/x"
 
 
 def test_the_executed_notebook_with_its_error_is_kept(batch):
