@@ -105,9 +105,17 @@ def _open_duckdb(location: str) -> DuckDBConnection:
         ) from error
 
 
+def _open_postgresql(location: str) -> Connection:
+    raise WarehouseError(
+        f"PostgreSQL sources (postgresql://{location}) are not supported yet (issue 10, item 8): point `source` "
+        "at a DuckDB file, or at Spark over Parquet exports (spark://local[2]?parquet=DIR)."
+    )
+
+
 # URL scheme → opener. Other engines register themselves here.
 ENGINES: dict[str, Callable[[str], Connection]] = {
     "duckdb": _open_duckdb,
+    "postgresql": _open_postgresql,
     "spark": open_spark,  # pyspark itself is imported only when a Spark URL is opened
     "sc": open_spark_connect,
 }

@@ -106,3 +106,10 @@ def test_config_fields_are_checked_against_catalog_and_data(small_warehouse_env,
     monkeypatch.setenv("GNE_CONFIG", str(tmp_path / "gne.yaml"))
     report = check_project(load_project(), execute=False)
     assert any(expected in line for line in report.fatal), report.fatal
+
+
+def test_an_unsupported_engine_is_a_clear_source_problem(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNE_WAREHOUSE", "postgresql://gne@localhost/shop")
+    done = gne("check")
+    assert done.exit_code == 2
+    assert "problem: source: PostgreSQL sources (postgresql://gne@localhost/shop) are not supported yet" in done.stderr
