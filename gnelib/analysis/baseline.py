@@ -214,9 +214,10 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
         baselines[:, week] = baseline.level
         flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
     current = rolling_baseline(series, last, history, skip=flagged)
-    week_p = 2 * stats.norm.sf(np.abs(z[:, last]))
+    tails = fit_tails(z[:, :last])
+    week_p = tails.p_value(z[:, last])
     running = _running(z, flagged, last)
-    window = _window_tests(series, dispersion, z[:, last], flagged, history)
+    window = _window_tests(series, dispersion, tails, z[:, last], flagged, history)
     use_window = window["p_value"] < week_p
     p_best = np.fmin(week_p, window["p_value"])
     table = series.keys.copy()
@@ -232,8 +233,35 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     table["events"] = series.events[:, last]
     table["volume"] = series.volume[:, last] if series.kind == "ratio" else series.events[:, last]
     table["expected_events"] = _expected_events(series, table["baseline"].to_numpy(), last)
-    table["phi"], table["tau2"] = dispersion.phi, dispersion.tau2
+    table["phi"], table["tau2"], table["tail_df"] = dispersion.phi, dispersion.tau2, tails.df
     return table
+
+
+@dataclass(frozen=True)
+class Tails:
+    """The shape of a level's standardised residuals on its own history: Student t with `df` degrees of freedom
+    and `scale` (a normal when df is large). Heavy-tailed metrics (GMV, cohort volumes) get honest p-values."""
+
+    df: float
+    scale: float
+
+    def p_value(self, z: np.ndarray, weeks: int = 1) -> np.ndarray:
+        """Two-sided p of z; for the mean of `weeks` weeks the tails thin as for a sum of t variables
+        (excess kurtosis 6/(df−4) shrinks by 1/weeks, so df−4 grows by weeks)."""
+        df = self.df if weeks == 1 else 4 + (self.df - 4) * weeks if self.df > 4 else self.df * weeks
+        return 2 * stats.t.sf(np.abs(z) / self.scale, df)
+
+
+def fit_tails(z: np.ndarray, max_points: int = 20_000) -> Tails:
+    """Fit `Tails` to the finite standardised residuals of past weeks (maximum likelihood, centre fixed at 0);
+    a normal when there are fewer than 50 of them."""
+    values = z[np.isfinite(z)]
+    if values.size < 50:
+        return Tails(1e6, 1.0)
+    if values.size > max_points:
+        values = np.random.default_rng(0).choice(values, max_points, replace=False)
+    df, _, scale = stats.t.fit(values, floc=0)
+    return Tails(float(min(df, 1e6)), float(scale))
 
 
 def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
@@ -249,8 +277,8 @@ def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
     return running
 
 
-def _window_tests(series: CellSeries, dispersion: Dispersion, newest_z: np.ndarray, flagged: np.ndarray,
-                  history: int) -> dict[str, np.ndarray]:
+def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", newest_z: np.ndarray,
+                  flagged: np.ndarray, history: int) -> dict[str, np.ndarray]:
     """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out)."""
     cells, weeks = series.value.shape
     best = {name: np.full(cells, np.nan) for name in ("baseline", "current", "z", "p_value", "weeks")}
@@ -267,7 +295,7 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, newest_z: np.ndarr
             mean = series.value[:, start:].mean(axis=1)
             spread = variances.sum(axis=1) / m**2 + centre.share * variances.mean(axis=1)
             z = (mean - baseline) / np.sqrt(spread)
-        p = np.minimum(1.0, len(tested) * 2 * stats.norm.sf(np.abs(z)))
+        p = np.minimum(1.0, len(tested) * tails.p_value(z, weeks=m))
         usable = np.isfinite(z) & (np.sign(z) == np.sign(newest_z)) & (np.abs(newest_z) >= 1)
         better = usable & (p < best["p_value"])
         for name, values in (("baseline", baseline), ("current", mean), ("z", z), ("p_value", p)):

@@ -29,6 +29,7 @@ from gnelib.analysis.baseline import WINDOWS, CellSeries, assess
 from gnelib.analysis.insights import judge
 from gnelib.analysis.maturity import reading
 from gnelib.analysis.significance import Change, benjamini_hochberg
+from gnelib.metrics.store import Request
 from gnelib.periods import shift_week, validate_week, weeks_between
 
 HISTORY = 12
@@ -97,6 +98,24 @@ def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = 
     if key not in cache:
         cache[key] = _scan_metric(conn, definition, week, chosen, grain, history, alpha)
     return cache[key].copy()
+
+
+def scan_requests(conn, week: str, metrics: Sequence[str] | None = None, dimensions: Sequence[str] | None = None,
+                  grain: str = "market", history: int = HISTORY) -> list[Request]:
+    """The metric frames `scan` (and the deep dive's headline series and splits) will ask for in `week`, for the
+    batch aggregate store (`gnelib.metrics.store`) to compute once before the kernels start."""
+    from gnelib import metrics as metric_layer
+
+    catalog = metric_layer.load_catalog()
+    names = list(metrics) if metrics is not None else [n for n in catalog.names() if grain in catalog.get(n).dimensions]
+    requests = []
+    for name in names:
+        definition = catalog.get(name)
+        read, first = _window(conn, definition, validate_week(week), history)
+        for dimension in _levels(definition, dimensions, grain):
+            level = (grain, dimension) if dimension else (grain,)
+            requests.append(Request(name, level, read.horizon_days, "week", first, read.read_week))
+    return requests
 
 
 def findings(table: pd.DataFrame) -> pd.DataFrame:
