@@ -1,6 +1,5 @@
-"""The deep dive of one metric × market × week, and the scan of every metric × market: the thin layer that
-asks
-`gnelib.metrics.compute` for metric frames and runs the pure analysis functions on them."""
+"""The deep dive of one metric × market × week: the thin layer that asks `gnelib.metrics.compute` for metric
+frames and runs the pure analysis functions on them (the headline comes from the weekly scan, `detection`)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -8,12 +7,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from gnelib.analysis.anomaly import weekly_anomalies
+from gnelib.analysis.concentration import Concentration, seller_concentration
 from gnelib.analysis.decomposition import decompose
-from gnelib.analysis.detection import TOTAL, finding_change, finding_comparison, scan_metric
+from gnelib.analysis.detection import HISTORY, TOTAL, finding_change, finding_comparison, grain_of, scan_metric
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight, build_insights
 from gnelib.analysis.maturity import AUTO, Reading, reading
-from gnelib.analysis.root_cause import RootCause, explain_change
+from gnelib.analysis.root_cause import RootCause, explain_change, pairs_to_search
 from gnelib.analysis.significance import (
     Change,
     change_test,
@@ -22,7 +22,7 @@ from gnelib.analysis.significance import (
 )
 from gnelib.periods import previous_week, shift_week, trailing_weeks, validate_week
 
-DEFAULT_PAIRS = (("carrier", "category"),)
+MAX_PAIRS = 6
 
 
 @dataclass
@@ -47,6 +47,7 @@ class DeepDiveResult:
     root_cause: RootCause | None = None
     insights: list[Insight] = field(default_factory=list)
     finding: pd.Series | None = None
+    concentration: Concentration | None = None
     """The market total's row of the weekly scan (`gnelib.analysis.detection`): the headline comes from it."""
 
     @property
@@ -83,21 +84,25 @@ def deep_dive(
     (`gnelib.analysis.detection`): the week against its own baseline, or a drift over the last weeks, with the
     family-adjusted p-value, so the deep dive, the scorecard and the digest say the same thing
     (`result.finding` holds the scan row); decomposition and root cause compare with the `trailing` weeks before
-    the move began. Across all markets (or with an explicit horizon) the headline compares with the previous
-    week, or with the trailing `trailing`-week average when only that is significant.
-    `dimensions` default to the metric's dimensions except market; `pairs` default to carrier × category where
-    both exist. `horizon_days` compares fixed-horizon values; the default `auto` does so whenever `week` is still
+    the move began (the scan's 12 baseline weeks). Across all markets (or with an explicit horizon) the headline
+    compares with the previous week, or with the trailing `trailing`-week average when only that is significant.
+    `dimensions` default to the metric's dimensions except the grain (market); `pairs` default to the pairs of
+    dimensions the root cause finds worth searching (`pairs_to_search`, at most `MAX_PAIRS`); for metrics
+    measured per seller, `result.concentration` says when a few sellers carry the change.
+    `horizon_days` compares fixed-horizon values; the default `auto` does so whenever `week` is still
     inside the metric's maturity window, so an immature week is never compared with mature ones.
     """
     from gnelib import metrics
 
     definition = metrics.get(metric) if isinstance(metric, str) else metric
     report_week = validate_week(week)
+    from_scan = horizon_days == AUTO
     read = reading(conn, definition, report_week) if horizon_days == AUTO else Reading(report_week, report_week,
                                                                                          horizon_days)
     week, horizon_days = read.read_week, read.horizon_days
     baseline = previous_week(week)
-    where = {"market": market} if market else None
+    grain = grain_of(conn)
+    where = {grain: market} if market else None
     series = metrics.compute(
         conn,
         definition,
@@ -127,18 +132,17 @@ def deep_dive(
     if trailing_change is not None and trailing_change.significant and not change.significant:
         comparison, base_periods = f"against the {trailing}-week average", trailing_weeks(week, trailing)
     headline = trailing_change if len(base_periods) > 1 else change
-    finding = _scan_cell(conn, definition, market, report_week) if market and horizon_days == read.horizon_days \
-        else None
+    finding = _scan_cell(conn, definition, market, report_week) if market and from_scan else None
     if finding is not None:
         headline, comparison = finding_change(finding, alpha), finding_comparison(finding)
         start = shift_week(week, 1 - int(max(finding["weeks_running"], finding["window_weeks"])))
-        base_periods = trailing_weeks(start, trailing)
+        base_periods = trailing_weeks(start, HISTORY)
     result = DeepDiveResult(
         definition, market, week, baseline, series, headline if finding is not None else change,
         trailing_change, comparison=comparison, reading=read, finding=finding,
     )
     if kind != "duration":
-        chosen = _dimensions(definition, dimensions)
+        chosen = _dimensions(definition, dimensions, grain)
         weeks = [*base_periods, week]
         frames = {
             dimension: metrics.compute(
@@ -151,19 +155,27 @@ def deep_dive(
             for dimension, frame in frames.items()
             if not frame.empty
         }
-        for pair in _pairs(chosen, pairs):
-            frames[pair] = metrics.compute(
-                conn, definition, weeks=weeks, by=list(pair), where=where, horizon_days=horizon_days
-            )
-        usable = {
-            key: frame
-            for key, frame in frames.items()
-            if week in set(frame["period"]) and set(base_periods) & set(frame["period"])
-        }
+        usable = {key: frame for key, frame in frames.items() if _covers(frame, base_periods, week)}
+        wanted = (
+            [tuple(pair) for pair in pairs if all(part in chosen for part in pair)] if pairs is not None
+            else pairs_to_search(usable, base_periods, week, kind, depth=2, max_pairs=MAX_PAIRS,
+                                 min_volume=min_volume, alpha=alpha) if usable else []
+        )
+        for pair in wanted:
+            frame = metrics.compute(conn, definition, weeks=weeks, by=list(pair), where=where,
+                                    horizon_days=horizon_days)
+            if _covers(frame, base_periods, week):
+                usable[pair] = frame
         if usable:
             result.root_cause = explain_change(
                 usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha
             )
+        if definition.unit == "seller" and kind in ("ratio", "count"):
+            units = metrics.samples(conn, definition, weeks=weeks, where=where, horizon_days=horizon_days)
+            try:
+                result.concentration = seller_concentration(units, base_periods, week, kind, alpha=alpha)
+            except AnalysisError:
+                result.concentration = None
     result.insights = build_insights(
         definition,
         headline,
@@ -174,8 +186,14 @@ def deep_dive(
         is_mature=result.is_mature,
         comparison=comparison,
         reading=read,
+        concentration=result.concentration,
     )
     return result
+
+
+def _covers(frame: pd.DataFrame, base_periods: list[str], week: str) -> bool:
+    periods = set(frame["period"])
+    return week in periods and bool(set(base_periods) & periods)
 
 
 def _scan_cell(conn, definition, market: str, week: str) -> pd.Series | None:
@@ -195,8 +213,8 @@ def _require_weeks(series: pd.DataFrame, weeks: list[str], metric: str, market: 
         )
 
 
-def _dimensions(definition, dimensions: Sequence[str] | None) -> list[str]:
-    allowed = [dimension for dimension in definition.dimensions if dimension != "market"]
+def _dimensions(definition, dimensions: Sequence[str] | None, grain: str) -> list[str]:
+    allowed = [dimension for dimension in definition.dimensions if dimension != grain]
     if dimensions is None:
         return allowed
     unknown = [dimension for dimension in dimensions if dimension not in definition.dimensions]
@@ -205,8 +223,3 @@ def _dimensions(definition, dimensions: Sequence[str] | None) -> list[str]:
             f"Metric {definition.name!r} cannot be split by {unknown[0]!r}; choose from {', '.join(allowed)}."
         )
     return list(dimensions)
-
-
-def _pairs(dimensions: list[str], pairs: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
-    wanted = DEFAULT_PAIRS if pairs is None else pairs
-    return [tuple(pair) for pair in wanted if all(part in dimensions for part in pair)]

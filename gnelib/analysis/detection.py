@@ -54,22 +54,30 @@ SCAN_COLUMNS = [
 _CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 
 
+def grain_of(conn) -> str:
+    """The report grain of a connection: its project config's (`gnelib.warehouse.connect`), else `market`."""
+    project = getattr(conn, "project", None)
+    return getattr(project, "grain", None) or "market"
+
+
 def scan(
     conn,
     week: str,
     markets: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
     dimensions: Sequence[str] | None = None,
-    grain: str = "market",
+    grain: str | None = None,
     history: int = HISTORY,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """One row per metric × market × cell for ISO `week`: the market total (`dimension` "") and every segment
     of every dimension (`dimensions`: default all the metric's; () for totals only). `markets` filters the rows
-    shown, never the family. Flagged rows first. Columns: `SCAN_COLUMNS` (the grain value is in `market`)."""
+    shown, never the family. `grain`: the dimension reports are cut by (default: the project config's, `market` in
+    the demo); its values are in the `market` column. Flagged rows first. Columns: `SCAN_COLUMNS`."""
     from gnelib import metrics as metric_layer
 
     week = validate_week(week)
+    grain = grain or grain_of(conn)
     catalog = metric_layer.load_catalog()
     names = list(metrics) if metrics is not None else [
         name for name in catalog.names() if grain in catalog.get(name).dimensions
@@ -89,9 +97,10 @@ def scan(
     return table.sort_values(["flag", "p_adjusted", "metric"], ascending=[False, True, True], ignore_index=True)
 
 
-def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = None, grain: str = "market",
+def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = None, grain: str | None = None,
                 history: int = HISTORY, alpha: float = 0.05) -> pd.DataFrame:
     """`scan` of one metric (all markets), cached per connection for the life of the connection."""
+    grain = grain or grain_of(conn)
     chosen = _levels(definition, dimensions, grain)
     key = ("scan", definition.name, week, chosen, grain, history, alpha)
     cache = _cache(conn)
@@ -101,12 +110,13 @@ def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = 
 
 
 def scan_requests(conn, week: str, metrics: Sequence[str] | None = None, dimensions: Sequence[str] | None = None,
-                  grain: str = "market", history: int = HISTORY) -> list[Request]:
+                  grain: str | None = None, history: int = HISTORY) -> list[Request]:
     """The metric frames `scan` (and the deep dive's headline series and splits) will ask for in `week`, for the
     batch aggregate store (`gnelib.metrics.store`) to compute once before the kernels start."""
     from gnelib import metrics as metric_layer
 
     catalog = metric_layer.load_catalog()
+    grain = grain or grain_of(conn)
     names = list(metrics) if metrics is not None else [n for n in catalog.names() if grain in catalog.get(n).dimensions]
     requests = []
     for name in names:

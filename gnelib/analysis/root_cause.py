@@ -25,6 +25,10 @@ from gnelib.analysis.significance import (
 )
 
 PAIR_SEPARATOR = " × "
+PAIR_SHARE = 0.9
+"""A succinct pair cell outranks the single-dimension candidates only when it explains at least this share of
+what the best of them explains (a cell of two unrelated dimensions that carries 43 % of a carrier's 93 % is a
+shadow of the carrier, not the cause)."""
 FLAT_RATE_SHARE = 0.1  # a segment's rate counts as flat unless it moves significantly AND by ≥ 10% of ΔR
 
 
@@ -242,13 +246,17 @@ def explain_change(
     }
     set_sizes = {name: int(summary["candidate"].sum()) for name, summary in summaries.items()}
     concise_single = any(0 < set_sizes[name] <= max_set_size for name in singles)
+    best_single = max((summaries[name].loc[summaries[name]["candidate"], "explained_share"].abs().max()
+                       for name in singles if set_sizes[name]), default=0.0)
+    for name in pairs:
+        summary = summaries[name]
+        explains_as_much = summary["explained_share"].abs() >= PAIR_SHARE * best_single
+        summary["succinct"] = summary["succinct"] & explains_as_much
+        summary["priority"] = np.where(summary["candidate"] & summary["succinct"], 0, 1)
     succinct_pair = {
         name for name in pairs if (summaries[name]["candidate"] & summaries[name]["succinct"]).any()
     }
     used = singles + pairs if succinct_pair or not concise_single else singles
-    for name in pairs:
-        summary = summaries[name]
-        summary["priority"] = np.where(summary["candidate"] & summary["succinct"], 0, 1)
     for name in singles:
         if _mix_dominates(tables[name]):
             summaries[name]["priority"] = 0  # volume moved between its segments: a structural explanation

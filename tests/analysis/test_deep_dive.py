@@ -1,9 +1,9 @@
 """Deep dive and scan on the real small demo warehouse, checked against its planted-incident manifest."""
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
@@ -49,11 +49,13 @@ def test_planted_rate_incident_is_the_top_driver(conn, incidents, incident, metr
     )
 
 
-def test_sustained_incident_falls_back_to_the_trailing_average(conn, incidents):
+def test_sustained_incident_stays_bad_against_its_usual_level(conn, incidents):
     planted = incidents.loc["logistics_delay"]
     result = deep_dive(conn, "late_delivery_rate", planted["market"], planted["end_week"])
-    assert result.comparison.startswith("against the 4-week average")
-    assert result.trailing_change.significant
+    assert result.change.significant and result.change.abs_change > 0
+    assert result.change.baseline == pytest.approx(result.finding["baseline"])
+    assert result.change.p_value == result.finding["p_adjusted"]
+    assert result.insights[0].direction == "bad" and "fell" not in result.insights[0].text
     assert result.root_cause.segments.query("candidate and significant").iloc[0]["value"] == "carrier_b"
 
 
@@ -68,24 +70,27 @@ def test_mix_shift_incident_is_reported_as_mix(conn, incidents):
 
 def test_deep_dive_numbers_agree_with_the_metric_frame(conn):
     result = deep_dive(conn, "refund_rate", "US", "2026-W40", dimensions=["channel", "category"])
-    frame = metrics.compute(conn, "refund_rate", weeks=["2026-W39", "2026-W40"], where={"market": "US"})
-    values = frame.set_index("period")["value"]
-    assert (result.change.baseline, result.change.current) == pytest.approx(
-        (values["2026-W39"], values["2026-W40"])
-    )
+    assert result.finding["comparison"] == "week" and result.finding["baseline_weeks"] == 12
+    history = weeks_between("2026-W28", "2026-W39")
+    frame = metrics.compute(conn, "refund_rate", weeks=["2026-W40", *history], where={"market": "US"})
+    before = frame[frame["period"].isin(history)]
+    pooled = before["numerator"].sum() / before["denominator"].sum()
+    current = frame.set_index("period").loc["2026-W40", "value"]
+    assert (result.change.baseline, result.change.current) == pytest.approx((pooled, current))
     for table in result.decompositions.values():
         assert table["total"].sum() == pytest.approx(result.change.abs_change, abs=1e-12)
     assert set(result.decompositions) == {"channel", "category"}
     assert list(result.series["period"]) == weeks_between("2026-W18", "2026-W40")  # data start at W18
 
 
-def test_duration_metric_uses_a_rank_test(conn):
+def test_duration_headline_is_the_weeks_median_against_the_median_of_weekly_medians(conn):
     result = deep_dive(conn, "median_hours_to_refund", "GB", "2026-W40")
-    events = metrics.samples(
-        conn, "median_hours_to_refund", weeks=["2026-W39", "2026-W40"], where={"market": "GB"}
-    )
-    before, after = (events.loc[events["period"] == week, "value"] for week in ("2026-W39", "2026-W40"))
-    assert result.change.p_value == pytest.approx(stats.mannwhitneyu(after, before).pvalue)
+    assert result.finding["comparison"] == "week"
+    history = weeks_between("2026-W28", "2026-W39")
+    events = metrics.samples(conn, "median_hours_to_refund", weeks=["2026-W40", *history], where={"market": "GB"})
+    weekly = events.groupby("period")["value"].median()
+    assert result.change.current == pytest.approx(weekly["2026-W40"])
+    assert result.change.baseline == pytest.approx(np.median(weekly[history]))
     assert result.root_cause is None and result.decompositions == {}
 
 

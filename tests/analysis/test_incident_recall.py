@@ -50,7 +50,7 @@ def test_false_alarms_on_quiet_cells_stay_under_five_percent(evaluation):
     assert table["quiet"].sum() > 0.6 * len(table)
     assert evaluation.false_alarm_rate <= 0.05
     untouched = table[table["market"].isin(INCIDENT_FREE_MARKETS)]
-    assert len(untouched) == 3 * len(table) // 8
+    assert set(untouched["market"]) == set(INCIDENT_FREE_MARKETS) and len(untouched) > len(table) / 4
     assert untouched["flag"].mean() <= 0.05
     incident_cells = table[table["incident"].notna()]
     assert not incident_cells["quiet"].any()
