@@ -186,17 +186,13 @@ def _check_where_values(connection: Connection, metric: Metric, catalog: Catalog
 
 
 def _from_store(metric: Metric, request: dict, weeks: WeeksArg) -> pd.DataFrame | None:
-    """The frame from the batch aggregate store (`GNE_AGGREGATES`) when a stored frame covers the request and
-    holds every filter value; None sends the request to the warehouse."""
+    """The frame from the batch aggregate store (`GNE_AGGREGATES`) when one covers the request; None sends the
+    request to the warehouse."""
     store = AggregateStore.active()
     if store is None:
         return None
-    frame = store.get(metric.name, request["by"], request["where"], week_labels(weeks), request["horizon_days"],
-                      request["period"])
-    if frame is None or any(set(map(str, values)) - set(frame[key].astype(str))
-                            for key, values in request["where"].items()):
-        return None
-    return frame
+    return store.get(metric.name, request["by"], request["where"], week_labels(weeks), request["horizon_days"],
+                     request["period"])
 
 
 def _run(connection: Connection, compiled: CompiledQuery) -> pd.DataFrame:

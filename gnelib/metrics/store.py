@@ -79,7 +79,8 @@ class AggregateStore:
 
     def get(self, metric: str, by: Sequence[str], where: Mapping[str, list[object]], weeks: Iterable[str] | None,
             horizon_days: int | None, period: str) -> pd.DataFrame | None:
-        """The frame `compute` would return, from a stored frame that covers the request; None when none does.
+        """The frame `compute` would return, from a stored frame that covers the request and holds every `where`
+        value; None when none does.
 
         `weeks`: the ISO week labels asked for (None: every week the caller's range holds — not answerable)."""
         if weeks is None:
@@ -97,7 +98,10 @@ class AggregateStore:
             frame = pd.read_parquet(self.folder / request.file)
             keep = frame["period"].isin(wanted)
             for key, values in where.items():
-                keep &= frame[key].astype(str).isin([str(value) for value in values])
+                text = frame[key].astype(str)
+                if set(map(str, values)) - set(text):
+                    return None  # a value with no stored rows: let the warehouse validate it
+                keep &= text.isin([str(value) for value in values])
             columns = [c for c in frame.columns if c not in set(request.level) - set(by)]
             ordered = ["metric", "period", "period_start", *by]
             columns = ordered + [c for c in columns if c not in ordered]

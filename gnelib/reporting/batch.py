@@ -14,10 +14,12 @@ from tqdm import tqdm
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
+from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
 from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.spec import RunSpec
+from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR, SPILL_DIR_ENV_VAR
 
 FAILED_STATUSES = ("failed", "stale-previous-kept")
 
@@ -105,6 +107,10 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     if facts.config is not None:
         environment[CONFIG_ENV_VAR] = str(facts.config)
     workers = max(1, min(options.workers, len(jobs)))
+    environment[MEMORY_LIMIT_ENV_VAR] = memory_limit(workers)
+    environment[SPILL_DIR_ENV_VAR] = str((options.reports_dir / STORE_FOLDER / "spill").resolve())
+    environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
+                                     environment))
     with ProcessPoolExecutor(
         workers,
         mp_context=_start_method(),

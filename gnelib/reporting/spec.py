@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gnelib
+from gnelib.code_version import code_hash
 from gnelib.reporting.paths import ReportPaths
 
 
@@ -32,11 +33,11 @@ class RunSpec:
         return f"{self.week}/{self.market}/{self.name}"
 
     def input_hash(self) -> str:
-        """Hash of the template file, the parameters, the gnelib version and the data version."""
+        """Hash of the template file, the parameters, gnelib's version and code, and the data version."""
         digest = hashlib.sha256(self.template.read_bytes())
         payload = {
             "parameters": self.parameters,
-            "gnelib": gnelib.__version__,
+            "gnelib": f"{gnelib.__version__}+{code_hash()}",
             "data": self.data_version,
         }
         digest.update(json.dumps(payload, sort_keys=True, default=str).encode())

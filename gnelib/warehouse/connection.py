@@ -20,6 +20,7 @@ from gnelib.warehouse.errors import WarehouseError
 from gnelib.warehouse.spark import open_spark, open_spark_connect
 
 WAREHOUSE_ENV_VAR = "GNE_WAREHOUSE"
+SPILL_DIR_ENV_VAR = "GNE_DUCKDB_SPILL_DIR"  # where DuckDB writes what does not fit in its memory limit
 MEMORY_LIMIT_ENV_VAR = "GNE_DUCKDB_MEMORY_LIMIT"  # e.g. "2GB": DuckDB spills to disk beyond it (slower, bounded)
 _MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 DEFAULT_WAREHOUSE_PATH = Path("data") / "gne.duckdb"
@@ -67,6 +68,10 @@ class DuckDBConnection:
                 raise WarehouseError(f"${MEMORY_LIMIT_ENV_VAR}={limit!r} is not a memory size; write it like 2GB "
                                      "or 512MB, or unset it to let DuckDB use most of the machine's memory.")
             self._con.execute(f"SET memory_limit = '{limit}'")  # validated above: digits and a unit only
+        spill = os.environ.get(SPILL_DIR_ENV_VAR, "").strip()
+        if spill:
+            Path(spill).mkdir(parents=True, exist_ok=True)
+            self._con.execute("SET temp_directory = ?", [spill])
 
     def sql(self, query: str, params: Params = None) -> pd.DataFrame:
         """Run `query` with `params` bound by DuckDB (`?` with a sequence, `$name` with a mapping)."""

@@ -1,0 +1,78 @@
+"""Before the kernels start: compute once what the batch's scans will ask for (the batch aggregate store), and
+choose the DuckDB memory each process may use.
+
+The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later batch on the same data, catalog
+and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
+"""
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from gnelib.analysis.detection import scan_requests
+from gnelib.code_version import code_hash
+from gnelib.metrics.store import STORE_ENV, AggregateStore, fill
+from gnelib.warehouse import connect
+from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR
+
+STORE_FOLDER = ".aggregates"
+KEEP_STORES = 3
+MEMORY_SHARE = 0.6  # of the machine's memory, split between the parent's aggregate pass and the workers
+MIN_LIMIT_MB = 256
+
+
+def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str]) -> dict:
+    """Fill (or reuse) the store for `weeks`, reading the warehouse as the kernels will (`environment`), and
+    return the environment entries that point kernels at it. Prints one line on stderr. A failure is reported
+    and skipped: the kernels then read the warehouse directly, with the same numbers, only slower."""
+    folder = reports_dir / STORE_FOLDER / f"{data_version}-{code_hash()}"
+    started = time.perf_counter()
+    try:
+        with _environment(environment), connect() as conn:
+            folder.mkdir(parents=True, exist_ok=True)
+            requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
+            computed = fill(conn, AggregateStore(folder), requests)
+    except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
+        print(f"aggregates: not prepared ({type(error).__name__}: {error}); reports read the warehouse directly",
+              file=sys.stderr, flush=True)
+        return {}
+    reused = len(set(requests)) - computed
+    print(f"aggregates: {computed} metric frames computed, {reused} reused ({time.perf_counter() - started:.1f} s)",
+          file=sys.stderr, flush=True)
+    _prune(folder.parent, keep=folder)
+    return {STORE_ENV: str(folder)}
+
+
+def memory_limit(workers: int) -> str:
+    """`GNE_DUCKDB_MEMORY_LIMIT` if set, else `MEMORY_SHARE` of the machine's memory split over the workers and
+    the parent (DuckDB spills to its temporary directory beyond it)."""
+    given = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
+    if given:
+        return given
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    share = int(total * MEMORY_SHARE / (workers + 1) / 2**20)
+    return f"{max(share, MIN_LIMIT_MB)}MB"
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _prune(parent: Path, keep: Path) -> None:
+    stores = sorted((p for p in parent.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime)
+    for old in stores[: max(0, len(stores) - (KEEP_STORES - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
