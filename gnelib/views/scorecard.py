@@ -7,7 +7,7 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
-from gnelib.analysis.detection import TOTAL, finding_comparison, findings, scan
+from gnelib.analysis.detection import TOTAL, finding_comparison, findings, grain_of, scan
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.insights import Insight
 from gnelib.formats import format_change, format_p_value, format_value
@@ -58,7 +58,8 @@ def build_scorecard(conn, market: str, week: str) -> Scorecard:
     trends = {
         row.metric: metrics.compute(
             conn, row.metric, weeks=(shift_week(row.read_week, 1 - TREND_WEEKS), row.read_week),
-            where={"market": market}, horizon_days=None if pd.isna(row.horizon_days) else int(row.horizon_days),
+            where={grain_of(conn): market},
+            horizon_days=None if pd.isna(row.horizon_days) else int(row.horizon_days),
         )
         for row in rows.itertuples()
     }
@@ -75,6 +76,12 @@ def build_scorecard(conn, market: str, week: str) -> Scorecard:
         insights.append(_finding_insight(catalog.get(row["metric"]), row, market))
     insights.sort(key=lambda insight: insight.score, reverse=True)
     return Scorecard(market, week, rows, trends, insights)
+
+
+def groups() -> dict[str, str]:
+    """{group: heading} of the catalog's metric groups in order: the GNE pillars' headings, else the group's name."""
+    return {group: PILLARS.get(group, group.replace("_", " ").capitalize())
+            for group in metrics.load_catalog().by_pillar()}
 
 
 def pillar_table(card: Scorecard, pillar: str) -> str:
@@ -133,7 +140,8 @@ def _flag_words(row: pd.Series) -> str:
     """"still elevated, 2nd week", "rising for 4 weeks", "in live only"…: what the flag is about."""
     moved = "elevated" if row["abs_change"] > 0 else "low"
     if row["comparison"] == "window":
-        words = f"{'rising' if row['abs_change'] > 0 else 'falling'} for {int(row['window_weeks'])} weeks"
+        weeks = int(row["window_weeks"])
+        words = f"{'rising' if row['abs_change'] > 0 else 'falling'} for {weeks} weeks (value: {weeks}-week average)"
     elif row["pattern"] == "sustained":
         words = f"still {moved}, week {int(row['weeks_running'])}"
     else:

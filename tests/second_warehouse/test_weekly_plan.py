@@ -60,8 +60,6 @@ def test_the_plan_covers_every_region_of_the_last_complete_week(run):
     assert {record["market"] for record in runs.values() if record["template"] in GENERIC} == set(REGIONS)
 
 
-@pytest.mark.xfail(strict=True, reason="the scan (gnelib/analysis) and the deep dive still filter on `market`; "
-                   "they take the config's grain in the detection rewrite (issue 10 item 2)")
 def test_generic_templates_run_green_on_a_region_grain(run):
     done, runs, _ = run
     statuses = {slot: record["status"] for slot, record in runs.items() if record["template"] in GENERIC}
