@@ -198,22 +198,23 @@ _METHODS = {
 
 
 def family_adjust(table: pd.DataFrame, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """(adjusted p-values, rejected) of one metric-week's cells under the two-level procedure above."""
+    """(adjusted p-values, rejected) of one metric-week's cells under the two-level procedure above.
+
+    A cell of a selected market gets its within-market BH p-value scaled so that ≤ `alpha` means rejected; a cell
+    of a market not selected gets the larger of its market's adjusted family p-value and its own p-value."""
     adjusted = np.full(len(table), np.nan)
     rejected = np.zeros(len(table), dtype=bool)
     groups = list(table.groupby("market", sort=False).indices.items())
-    family_p = np.array([_family_p(table, rows) for _, rows in groups])
-    _, selected = benjamini_hochberg(family_p, alpha)
-    if not selected.any():
-        family_adjusted, _ = benjamini_hochberg(family_p, alpha)
-        for (_, rows), value in zip(groups, family_adjusted, strict=True):
-            adjusted[rows] = value
-        return adjusted, rejected
+    family_adjusted, selected = benjamini_hochberg(np.array([_family_p(table, rows) for _, rows in groups]), alpha)
     level = alpha * selected.sum() / len(groups)
-    for (_, rows), chosen in zip(groups, selected, strict=True):
-        inner, _ = benjamini_hochberg(table["p_value"].to_numpy()[rows], 1.0)
-        adjusted[rows] = np.minimum(1.0, inner * alpha / level) if chosen else 1.0
-        rejected[rows] = chosen & (inner <= level)
+    p_values = table["p_value"].to_numpy()
+    for (_, rows), chosen, family in zip(groups, selected, family_adjusted, strict=True):
+        if chosen:
+            inner, _ = benjamini_hochberg(p_values[rows], 1.0)
+            adjusted[rows] = np.minimum(1.0, inner * alpha / level)
+            rejected[rows] = inner <= level
+        else:
+            adjusted[rows] = np.fmax(family, p_values[rows])
     return adjusted, rejected
 
 
