@@ -17,6 +17,7 @@ from gnelib.errors import GneError
 from gnelib.formats import format_p_value, format_relative, format_value
 from gnelib.reporting.errors import choices_hint
 from gnelib.views.common import finding
+from gnelib.viz.charts import plain_text
 from gnelib.viz.theme import PALETTE
 
 GUARDRAILS = {"gmv_per_seller": ("GMV per seller (USD)", "gmv_usd", "pre_gmv_usd", "currency"),
@@ -198,5 +199,5 @@ def effect_chart(table: pd.DataFrame, title: str = "Relative effect with 95% CI"
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_title(title)
     ax.set_ylim(-0.6, len(data) - 0.4)
-    return ax
+    return plain_text(ax)
 

@@ -1,4 +1,9 @@
-"""The standard report charts, drawn on metric frames (see docs/metric-frames.md)."""
+"""The standard report charts, drawn on metric frames (see docs/metric-frames.md).
+
+Labels, ticks and titles come from data (categories, sellers' channels, metric titles) and are shown as written:
+`plain_text` turns off matplotlib's mathtext (`$...$`) and TeX on every text of a chart, so a category named
+`$\\href{x}{y}$` is a label, not a formula that fails to render. The report theme sets the same in rcParams.
+"""
 
 import base64
 import io
@@ -9,6 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from gnelib.formats import axis_formatter
@@ -52,7 +58,7 @@ def trend_chart(
     ax.set_ylabel("")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", frameon=False, fontsize=9)
-    return ax
+    return plain_text(ax)
 
 
 def segment_rate_chart(
@@ -77,7 +83,7 @@ def segment_rate_chart(
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.legend(title="", frameon=False, fontsize=9)
-    return ax
+    return plain_text(ax)
 
 
 def contribution_chart(
@@ -104,6 +110,20 @@ def contribution_chart(
     ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, change=True, span=high - low)))
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=9, loc="lower right")
+    return plain_text(ax)
+
+
+def plain_text(ax: Axes) -> Axes:
+    """Show every text of `ax` as written: no mathtext, no TeX (titles, axis labels, tick labels, legend).
+
+    The ticks are created first, so category labels set from data are covered; ticks matplotlib adds later at
+    draw time follow `rcParams["text.parse_math"]`, which the report theme sets to False."""
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.get_majorticklabels()
+        axis.get_minorticklabels()
+    for text in ax.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
     return ax
 
 

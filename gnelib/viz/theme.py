@@ -31,6 +31,8 @@ def use_theme() -> None:
             "axes.titlesize": 12,
             "axes.labelsize": 10,
             "font.family": ["DejaVu Sans"],
+            "text.usetex": False,
+            "text.parse_math": False,  # labels from data are plain text: `$x$` is not a formula (matplotlib ≥ 3.5)
         },
     )
     matplotlib.rcParams["figure.max_open_warning"] = 0
