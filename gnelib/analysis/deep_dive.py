@@ -139,7 +139,7 @@ def deep_dive(
         base_periods = trailing_weeks(start, HISTORY)
     result = DeepDiveResult(
         definition, market, week, baseline, series, headline if finding is not None else change,
-        trailing_change, comparison=comparison, reading=read, finding=finding,
+        None if finding is not None else trailing_change, comparison=comparison, reading=read, finding=finding,
     )
     if kind != "duration":
         chosen = _dimensions(definition, dimensions, grain)

@@ -47,6 +47,8 @@ def history_card(result: DeepDiveResult, change: Change | None = None) -> Card:
     score flags it; `within its usual range` when the finding is a significant move the history does not flag
     (both true: a real change that is still inside the usual swing); `typical` otherwise."""
     change = change or headline(result)[1]
+    if getattr(result, "finding", None) is not None:
+        return _finding_card(result)
     anomaly = result.anomaly
     z = float(anomaly.get("robust_z", float("nan")))
     detail = f"robust z = {z:+.1f}" if pd.notna(z) else "no history score"
@@ -59,6 +61,23 @@ def history_card(result: DeepDiveResult, change: Change | None = None) -> Card:
         return Card("Against its own history", "within its usual range",
                     f"{detail}: a real {noun}, inside the last {HISTORY_WINDOW} weeks' swing")
     return Card("Against its own history", "typical", detail)
+
+
+def _finding_card(result: DeepDiveResult) -> Card:
+    """The weekly scan's verdict on this market's total, in the words of the scorecard."""
+    row = result.finding
+    detail = f"z = {row['z']:+.1f} against its last {int(row['baseline_weeks'])} usual weeks"
+    if not row["flag"]:
+        return Card("Against its own history", "within its usual range", detail)
+    up = row["abs_change"] > 0
+    if row["comparison"] == "window":
+        words = f"{'rising' if up else 'falling'} for {int(row['window_weeks'])} weeks"
+    elif row["pattern"] == "sustained":
+        words = f"still {'elevated' if up else 'low'}, week {int(row['weeks_running'])}"
+    else:
+        words = f"unusually {'high' if up else 'low'}"
+    tone = change_tone(pd.Series([1.0 if up else -1.0]), result.metric.direction).iloc[0]
+    return Card("Against its own history", words, detail, tone)
 
 
 def root_cause_summary(result: DeepDiveResult) -> str:
