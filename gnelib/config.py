@@ -89,6 +89,94 @@ class Experiments(BaseModel):
     units: str = Field(pattern=QUALIFIED)
 
 
+class SmtpServer(BaseModel):
+    """An SMTP server; the password is read from the environment variable `password_env`, never from the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    host: str = Field(min_length=1)
+    port: int = Field(default=25, ge=1, le=65535)
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    timeout_s: float = Field(default=30, gt=0)
+
+
+class EmailChannel(BaseModel):
+    """Alert e-mails (multipart HTML + text): who sends, through which server, to whom (all routed findings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    smtp: SmtpServer
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    to: list[str] = []
+
+
+class WebhookChannel(BaseModel):
+    """A Slack-compatible chat webhook: `url`, or `url_env` naming the environment variable that holds it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    url_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    timeout_s: float = Field(default=15, gt=0)
+
+    @model_validator(mode="after")
+    def _one_url(self) -> "WebhookChannel":
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give either `url:` (https://hooks.slack.com/...) or `url_env:` (a variable holding it)")
+        return self
+
+
+class AlertRoute(BaseModel):
+    """Findings of one pillar (group) or owner of the catalog, sent to extra e-mail addresses and/or a webhook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    pillar: str | None = None
+    owner: str | None = None
+    email: list[str] = []
+    webhook: str | None = Field(default=None, pattern=r"^https?://")
+
+    @model_validator(mode="after")
+    def _complete(self) -> "AlertRoute":
+        if self.pillar is None and self.owner is None:
+            raise ValueError("a route needs `pillar:` or `owner:` (as in the catalog, `gne metrics list`)")
+        if not self.email and self.webhook is None:
+            raise ValueError("a route needs `email:` (a list of addresses) or `webhook:` (a URL)")
+        return self
+
+
+class QuietHours(BaseModel):
+    """No alert is sent between `start` and `end` (HH:MM, may wrap midnight) in `time_zone`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    end: str = Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    time_zone: str = "UTC"
+
+    _zone = field_validator("time_zone")(Calendar._known_zone.__func__)
+
+
+class Alerts(BaseModel):
+    """Optional `alerts:` section: after each `gne run`, the digest's findings by e-mail and/or chat webhook."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    email: EmailChannel | None = None
+    webhook: WebhookChannel | None = None
+    routes: list[AlertRoute] = []
+    only: Literal["bad", "all"] = "bad"  # bad: alert on worse-than-usual findings only
+    quiet_hours: QuietHours | None = None
+    retries: int = Field(default=2, ge=0, le=10)  # further attempts after a failed delivery
+    retry_delay_s: float = Field(default=10, ge=0, le=600)
+    base_url: str = ""  # where reports/ is published (https://...), for absolute links in messages
+
+    @model_validator(mode="after")
+    def _channels(self) -> "Alerts":
+        if self.email is None and self.webhook is None and not any(route.webhook for route in self.routes):
+            raise ValueError("no channel: add `email:` (smtp, sender, to) and/or `webhook:` (url)")
+        if self.email is None and any(route.email for route in self.routes):
+            raise ValueError("a route sends e-mail but there is no `email:` channel (smtp server and sender)")
+        return self
+
+
 class ProjectConfig(BaseModel):
     """The validated content of gne.yaml."""
 
@@ -100,6 +188,7 @@ class ProjectConfig(BaseModel):
     completeness: Completeness
     experiments: Experiments | None = None
     metadata: str | None = None  # optional SQL returning key/value rows shown by `gne warehouse info`
+    alerts: Alerts | None = None  # optional: e-mail / chat alerts after each run (gnelib.reporting.alerts)
 
     @field_validator("source")
     @classmethod

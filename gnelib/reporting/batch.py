@@ -15,6 +15,8 @@ from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
+from gnelib.reporting.alerts import alert_settings, send_alerts
+from gnelib.reporting.digest import publish_digests
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
 from gnelib.reporting.rerun import rerun_command
@@ -94,7 +96,10 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
         records[record["slot"]] = manifest[record["slot"]] = record
         save_manifest(reports_dir, manifest)
     save_manifest(reports_dir, manifest)
+    digests = publish_digests(reports_dir, facts, list(records.values()), manifest)
     write_index(reports_dir, manifest)
+    if jobs:  # a batch that only skipped unchanged reports says nothing new
+        send_alerts(digests, alert_settings(facts))
     return [records[decision.spec.slot] for decision in decisions]
 
 

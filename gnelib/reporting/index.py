@@ -12,6 +12,7 @@ from gnelib.reporting.render import CSS, TEMPLATES_DIR
 
 MANIFEST_NAME = "runs.json"
 INDEX_NAME = "index.html"
+DIGEST_NAME = "digest.html"  # reports/<week>/digest.html (gnelib.reporting.digest)
 STATUS_LABELS = {
     "ok": "ok",
     "failed": "failed",
@@ -56,12 +57,14 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
         week["runs"][(run["template"], run["market"])] = _view(run)
     ordered = [
         {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"], key=_template_order),
-         "skipped": _skipped_templates(week["runs"])}
-        for _, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
+         "skipped": _skipped_templates(week["runs"]),
+         "digest": f"{name}/{DIGEST_NAME}" if (reports_dir / name / DIGEST_NAME).is_file() else None}
+        for name, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
     ]
     page = _ENVIRONMENT.get_template("index.html.j2").render(
         css=CSS,
         weeks=ordered,
+        digest=next((week for week in ordered if week["digest"]), None),
         generated=_now(),
         version=gnelib.__version__,
         counts={

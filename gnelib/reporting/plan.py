@@ -60,6 +60,7 @@ class Plan(BaseModel):
     weeks: str | list[str] | WeekRange = "latest"
     parameters: dict[str, Any] = {}
     templates_dir: str = "notebooks"
+    deep_dive: Literal["flagged"] | None = None  # flagged: deep dives of the scan's findings (gnelib.reporting.flagged)
 
 
 def load_plan(path: str | os.PathLike) -> Plan:
@@ -97,7 +98,7 @@ def load_plan(path: str | os.PathLike) -> Plan:
         ]
         raise PlanError(
             "\n".join(problems)
-            + "\nFix: allowed keys are templates, markets, weeks, parameters, templates_dir; "
+            + "\nFix: allowed keys are templates, markets, weeks, parameters, templates_dir, deep_dive (flagged); "
             "per template: parameters, markets."
         ) from None
 
@@ -153,6 +154,13 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
                     specs.append(build_spec(template, values, reports_dir, context, week=week, market=market))
                 except ParameterError as error:
                     problems.append(f"{name} ({market}, {week}): {error}")
+    if plan.deep_dive == "flagged":
+        from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, flagged_specs
+
+        template = _template_path(templates_dir, DEEP_DIVE_TEMPLATE, plan_path)
+        found, more = flagged_specs(template, weeks, _markets(plan.markets, context), reports_dir, context, build_spec)
+        specs.extend(found)
+        problems.extend(more)
     if problems:
         raise PlanError(f"{plan_path}: some runs have invalid parameters:\n" + "\n".join(problems))
     unique: dict[str, RunSpec] = {}

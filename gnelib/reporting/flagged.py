@@ -1,0 +1,214 @@
+"""Follow the flags: the weekly scan's findings, read once per week in the parent process (as the kernels read the
+warehouse) and kept in `reports/<week>/findings.json`; the ranked, capped deep dives a `deep_dive: flagged` plan
+runs; and the links from a scorecard row to its deep dive.
+
+A flagged deep dive is published as `reports/<week>/<market>/metric_deep_dive-<metric>.html` (one slot per metric).
+"""
+
+import dataclasses
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
+from gnelib.reporting.atomic import atomic_write_text
+from gnelib.reporting.paths import report_paths
+from gnelib.reporting.spec import RunSpec
+
+DEEP_DIVE_TEMPLATE = "metric_deep_dive"
+MAX_PER_MARKET = 4
+"""At most this many flagged deep dives per market and week (the most important first)."""
+MAX_DEEP_DIVES = 24
+"""At most this many flagged deep dives per week in all."""
+FINDINGS_NAME = "findings.json"
+PLANNED_NAME = "deep_dives.json"
+REPORTS_DIR_ENV_VAR = "GNE_REPORTS_DIR"
+VERDICT_ORDER = {"bad": 0, "good": 1, "neutral": 2}
+FINDING_COLUMNS = [
+    "metric", "market", "week", "read_week", "verdict", "direction", "baseline", "current", "abs_change",
+    "rel_change", "p_adjusted", "pattern", "weeks_running", "comparison", "window_weeks", "level", "dimension",
+    "segment", "segments",
+]
+
+
+@dataclass(frozen=True)
+class FlaggedSpec(RunSpec):
+    """A deep dive the scan asked for: its report name is `metric_deep_dive-<metric>`, so each flagged metric of a
+    market gets its own slot."""
+
+    report: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.report or self.template.stem
+
+
+def report_name(metric: str, template: str = DEEP_DIVE_TEMPLATE) -> str:
+    """The report (slot) name of a flagged deep dive: `metric_deep_dive-refund_rate`."""
+    return f"{template}-{metric}"
+
+
+def rank(table: pd.DataFrame) -> pd.DataFrame:
+    """Findings most important first: bad moves, then good, then neutral; inside each, the smallest adjusted
+    p-value, then the largest relative move."""
+    if table.empty:
+        return table.reset_index(drop=True)
+    keys = table.assign(
+        _verdict=table["verdict"].map(VERDICT_ORDER).fillna(3),
+        _size=-pd.to_numeric(table["rel_change"], errors="coerce").abs().fillna(0.0),
+    )
+    ordered = keys.sort_values(["_verdict", "p_adjusted", "_size", "metric", "market"], kind="mergesort")
+    return ordered.drop(columns=["_verdict", "_size"]).reset_index(drop=True)
+
+
+def capped(table: pd.DataFrame, per_market: int = MAX_PER_MARKET, limit: int = MAX_DEEP_DIVES) -> pd.DataFrame:
+    """The ranked findings that get a deep dive: at most `per_market` per market and `limit` in all."""
+    ranked = rank(table)
+    kept = ranked[ranked.groupby("market").cumcount() < per_market]
+    return kept.head(limit).reset_index(drop=True)
+
+
+def kernel_environment(facts) -> dict[str, str]:
+    """The environment the kernels read the warehouse under (see batch `_execute`), without the memory settings."""
+    from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
+
+    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
+                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable)}
+    if facts.config is not None:
+        environment[CONFIG_ENV_VAR] = str(facts.config)
+    return environment
+
+
+def fingerprint(facts) -> str:
+    """What a week's findings depend on: the data version and gnelib's code."""
+    from gnelib.code_version import code_hash
+
+    return f"{facts.data_version}-{code_hash()}"
+
+
+def week_findings(reports_dir: Path, facts, week: str, prepare: bool = False) -> pd.DataFrame:
+    """`findings(scan(conn, week))` on the batch's warehouse, cached in `reports/<week>/findings.json` for the
+    same data and code. `prepare`: fill the batch aggregate store for `week` first (the kernels reuse it)."""
+    cached = load_findings(reports_dir, week)
+    if cached is not None and cached[0] == fingerprint(facts):
+        return cached[1]
+    table = scan_findings(reports_dir, facts, week, prepare)
+    save_findings(reports_dir, week, table, fingerprint(facts))
+    return table
+
+
+def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False) -> pd.DataFrame:
+    """Run the weekly scan of `week` in this process, under the kernels' environment and the store if ready."""
+    from gnelib.analysis.detection import findings, scan
+    from gnelib.code_version import code_hash
+    from gnelib.metrics.store import MANIFEST, STORE_ENV
+    from gnelib.reporting.aggregates import STORE_FOLDER, prepare_store
+    from gnelib.warehouse import connect
+
+    environment = kernel_environment(facts)
+    if prepare:
+        environment.update(prepare_store(reports_dir, facts.data_version, [week], environment))
+    else:
+        store = reports_dir / STORE_FOLDER / f"{facts.data_version}-{code_hash()}"
+        if (store / MANIFEST).is_file():
+            environment[STORE_ENV] = str(store)
+    with _environment(environment), connect() as conn:
+        return findings(scan(conn, week)).reindex(columns=FINDING_COLUMNS)
+
+
+def save_findings(reports_dir: Path, week: str, table: pd.DataFrame, stamp: str) -> Path:
+    """Write a week's findings as JSON (non-finite numbers as null), atomically."""
+    records = [{key: _plain(value) for key, value in row.items()}
+               for row in table.reindex(columns=FINDING_COLUMNS).to_dict("records")]
+    path = reports_dir / week / FINDINGS_NAME
+    atomic_write_text(path, json.dumps({"week": week, "fingerprint": stamp, "findings": records}, indent=1) + "\n")
+    return path
+
+
+def load_findings(reports_dir: Path, week: str) -> tuple[str, pd.DataFrame] | None:
+    """(fingerprint, findings) saved for `week` by an earlier run, or None."""
+    path = reports_dir / week / FINDINGS_NAME
+    if not path.is_file():
+        return None
+    document = json.loads(path.read_text(encoding="utf-8"))
+    table = pd.DataFrame(document["findings"], columns=FINDING_COLUMNS)
+    numeric = ["baseline", "current", "abs_change", "rel_change", "p_adjusted", "weeks_running", "window_weeks"]
+    table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
+    table["segments"] = [list(s) if isinstance(s, list) else [] for s in table["segments"]]
+    return document.get("fingerprint", ""), table
+
+
+def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], reports_dir: Path, context,
+                  build) -> tuple[list[FlaggedSpec], list[str]]:
+    """The deep dives of the ranked, capped findings of each week in `markets`, and the parameter problems.
+    `build(template, values, reports_dir, context, week=, market=)` validates one run (plan.build_spec). Writes the
+    planned list to `reports/<week>/deep_dives.json` for the scorecards' links."""
+    from gnelib.reporting.errors import ParameterError, PlanError
+
+    specs, problems = [], []
+    for week in weeks:
+        try:
+            table = week_findings(reports_dir, context.facts, week, prepare=True)
+        except Exception as error:  # noqa: BLE001 — any engine error: name it, nothing has run yet
+            raise PlanError(f"deep_dive: flagged: the weekly scan of {week} failed ({type(error).__name__}: "
+                            f"{error}); run `gne check`, or remove `deep_dive: flagged` from the plan.") from None
+        chosen = capped(table[table["market"].isin(list(markets))])
+        planned: dict[str, list[str]] = {}
+        for row in chosen.itertuples():
+            values = {"market": row.market, "week": week, "metric": row.metric}
+            try:
+                spec = build(template, values, reports_dir, context, week=week, market=row.market)
+            except ParameterError as error:
+                problems.append(f"{template.stem} ({row.market}, {week}, {row.metric}): {error}")
+                continue
+            name = report_name(row.metric, template.stem)
+            values = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
+            values["paths"] = report_paths(reports_dir, spec.week, spec.market, name)
+            specs.append(FlaggedSpec(**values, report=name))
+            planned.setdefault(row.market, []).append(row.metric)
+        atomic_write_text(reports_dir / week / PLANNED_NAME, json.dumps(planned, indent=1, sort_keys=True) + "\n")
+    return specs, problems
+
+
+def deep_dive_links(market: str, week: str, reports_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """{metric: href} from a report in `reports/<week>/<market>/` to the flagged deep dives planned for that market
+    and week (empty when the plan does not follow the flags). `reports_dir` defaults to `$GNE_REPORTS_DIR`."""
+    folder = reports_dir if reports_dir is not None else os.environ.get(REPORTS_DIR_ENV_VAR)
+    if not folder:
+        return {}
+    path = Path(folder) / week / PLANNED_NAME
+    if not path.is_file():
+        return {}
+    planned = json.loads(path.read_text(encoding="utf-8"))
+    return {metric: f"{report_name(metric)}.html" for metric in planned.get(market, [])}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, list):
+        value = value.item()
+        return None if isinstance(value, float) and not math.isfinite(value) else value
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    return value
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
