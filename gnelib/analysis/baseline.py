@@ -56,6 +56,7 @@ class CellSeries:
     binary: np.ndarray
     unit_variance: np.ndarray
     event_size: np.ndarray
+    typical_events: np.ndarray
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, keys: list[str], periods: list[str], kind: str) -> "CellSeries":
@@ -68,6 +69,8 @@ class CellSeries:
             unit_variance = ratio_variances(pooled) * pooled["denominator"]
             event_size = pooled["sum_x2"] / np.abs(pooled["numerator"])
             effective = arrays["numerator"] ** 2 / arrays["sum_x2"]
+            typical = pooled["numerator"] ** 2 / pooled["sum_x2"] / np.maximum((~np.isnan(arrays["numerator"])).sum(
+                axis=1), 1)
         present = ~np.isnan(arrays["numerator"])
         binary = (binary_rows(arrays) | ~present).all(axis=1)
         if kind == "duration":
@@ -79,7 +82,7 @@ class CellSeries:
             volume = arrays["denominator"] if kind == "ratio" else np.ones_like(arrays["numerator"])
             events = np.where(binary[:, None], arrays["numerator"], np.nan_to_num(effective))
         return cls(kind, list(periods), wide.index.to_frame(index=False), arrays, volume, events, binary,
-                   np.nan_to_num(unit_variance), np.nan_to_num(event_size, nan=1.0))
+                   np.nan_to_num(unit_variance), np.nan_to_num(event_size, nan=1.0), np.nan_to_num(typical))
 
     @property
     def value(self) -> np.ndarray:
@@ -214,16 +217,18 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
         baselines[:, week] = baseline.level
         flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
     current = rolling_baseline(series, last, history, skip=flagged)
-    tails = fit_tails(z[:, :last])
-    week_p = tails.p_value(z[:, last])
+    scale = cell_scale(z[:, :last])
+    z_cell = z / scale[:, None]
+    tails = fit_tails(z_cell[:, :last])
+    week_p = tails.p_value(z_cell[:, last])
     running = _running(z, flagged, last)
-    window = _window_tests(series, dispersion, tails, z[:, last], flagged, history)
+    window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
     use_window = window["p_value"] < week_p
     p_best = np.fmin(week_p, window["p_value"])
     table = series.keys.copy()
     table["baseline"] = np.where(use_window, window["baseline"], current.level)
     table["current"] = np.where(use_window, window["current"], series.value[:, last])
-    table["z"] = np.where(use_window, window["z"], z[:, last])
+    table["z"] = np.where(use_window, window["z"], z_cell[:, last])
     table["p_value"] = np.minimum(1.0, 2 * p_best)
     table["comparison"] = np.where(use_window, "window", "week")
     table["window_weeks"] = np.where(use_window, window["weeks"], 1).astype(int)
@@ -235,6 +240,21 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     table["expected_events"] = _expected_events(series, table["baseline"].to_numpy(), last)
     table["phi"], table["tau2"], table["tail_df"] = dispersion.phi, dispersion.tau2, tails.df
     return table
+
+
+CELL_PRIOR_WEEKS = 10
+"""How many weeks' worth of weight the level's model gets against a cell's own history in `cell_scale`."""
+
+
+def cell_scale(z_history: np.ndarray) -> np.ndarray:
+    """Each cell's own noise relative to its level's model: √ of a shrunken mean of its past z² (winsorised at
+    `EXCLUDE_Z` so past incidents do not dominate), pulled towards 1 with `CELL_PRIOR_WEEKS` of prior weight — an
+    empirical-Bayes variance ratio. A segment whose membership churns (new-seller tenure bands) is noisier than
+    the model says; this keeps it from raising alarm after alarm. Floored at 0.7."""
+    squared = np.minimum(z_history**2, EXCLUDE_Z**2)
+    count = np.sum(np.isfinite(squared), axis=1)
+    total = np.nansum(squared, axis=1)
+    return np.sqrt(np.maximum((CELL_PRIOR_WEEKS + total) / (CELL_PRIOR_WEEKS + count), 0.7**2))
 
 
 @dataclass(frozen=True)
@@ -278,7 +298,7 @@ def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
 
 
 def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", newest_z: np.ndarray,
-                  flagged: np.ndarray, history: int) -> dict[str, np.ndarray]:
+                  flagged: np.ndarray, history: int, scale: np.ndarray) -> dict[str, np.ndarray]:
     """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out)."""
     cells, weeks = series.value.shape
     best = {name: np.full(cells, np.nan) for name in ("baseline", "current", "z", "p_value", "weeks")}
@@ -294,7 +314,7 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", ne
         with _quiet():
             mean = series.value[:, start:].mean(axis=1)
             spread = variances.sum(axis=1) / m**2 + centre.share * variances.mean(axis=1)
-            z = (mean - baseline) / np.sqrt(spread)
+            z = (mean - baseline) / np.sqrt(spread) / scale
         p = np.minimum(1.0, len(tested) * tails.p_value(z, weeks=m))
         usable = np.isfinite(z) & (np.sign(z) == np.sign(newest_z)) & (np.abs(newest_z) >= 1)
         better = usable & (p < best["p_value"])
@@ -306,10 +326,15 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", ne
 
 
 def _expected_events(series: CellSeries, baseline: np.ndarray, week: int) -> np.ndarray:
+    """Events the cell would have at its baseline: rate × volume for 0/1 ratios, the baseline for counts, the
+    week's events for durations, and the typical effective number of contributing units ((Σx)²/Σx² per week)
+    for sums and other ratios, whose numerators are amounts, not counts."""
     if series.kind == "ratio":
-        return baseline * series.volume[:, week]
+        return np.where(series.binary, baseline * series.volume[:, week], series.typical_events)
     if series.kind == "duration":
         return series.events[:, week]
+    if series.kind == "sum":
+        return series.typical_events
     return baseline
 
 

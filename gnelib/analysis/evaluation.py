@@ -8,7 +8,8 @@ import pandas as pd
 
 from gnelib.analysis.deep_dive import deep_dive
 from gnelib.analysis.detection import TOTAL, findings, scan
-from gnelib.periods import weeks_between
+from gnelib.periods import week_of, weeks_between
+from gnelib.warehouse.calendar import MEGA_SALE_DAYS
 
 AFTER_SALES = (
     "counterfeit_claim_rate",
@@ -49,6 +50,9 @@ RELATED_METRICS = {
 """Metrics an incident moves besides its manifest's (same market and weeks): a counterfeit wave also moves
 refunds, defects and disputes; a fraud ring enforcement and volume; a channel mix shift every order metric
 whose rate differs by channel. Cells these touch are neither recall targets nor quiet."""
+SALE_METRICS = ("orders", "gmv_usd")
+"""Volumes that jump in the weeks of the generator's documented mega-sale days (docs/warehouse.md): real moves,
+neither recall targets nor quiet."""
 
 
 @dataclass
@@ -75,6 +79,8 @@ def evaluate(conn, first_week: str, last_week: str, metrics: Sequence[str] | Non
     weeks = weeks_between(first_week, last_week)
     table = pd.concat([market_summary(scan(conn, week, metrics=metrics)) for week in weeks], ignore_index=True)
     table["incident"], table["quiet"] = None, True
+    sale_weeks = {week_of(pd.Timestamp(day)) for day in MEGA_SALE_DAYS}
+    table.loc[table["metric"].isin(SALE_METRICS) & table["week"].isin(sale_weeks), "quiet"] = False
     rows = []
     for _, incident in manifest.iterrows():
         active = set(weeks_between(incident["start_week"], incident["end_week"])) & set(weeks)
