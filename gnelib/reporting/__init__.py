@@ -13,9 +13,15 @@
                per-run timeout (interrupt, then kill); a dead kernel is replaced and the run retried once.
 - `render`   — nbconvert `HTMLExporter` with `templates/gne` (extends `lab`): no code, prompts, stderr or
                parameter cells; header; server-side table of contents; self-contained; print-friendly CSS.
-- `atomic`   — temp file + fsync + `os.replace`: readers see the old report or the new one, never half.
+- `atomic`   — every file a run writes: temp file (O_EXCL), checked (complete JSON, non-empty HTML), fsync,
+               `os.replace`: readers see the old file or the new one, never half; a full disk keeps the old
+               file and raises `DiskFull` (said once).
 - `index`    — `reports/runs.json` (machine-readable) and `reports/index.html` (newest week first).
-- `lock`     — one `gne run` per reports directory (exit 3, or `--wait`).
+- `lock`     — one `gne run` per reports directory (exit 3, or `--wait`): flock, no-follow, inherited by the
+               forked workers so it lasts until the last of them has exited.
+- `lifecycle`— workers and kernels die with the run: SIGTERM/SIGINT/SIGHUP stop the pool before the lock is
+               let go; PR_SET_PDEATHSIG covers a SIGKILL of the parent.
+- `paths`    — also refuses a reports directory holding symbolic links (a write could leave it).
 
 Design calls:
 - A failed run writes a failure page into the report slot, unless the slot holds a good report from an earlier

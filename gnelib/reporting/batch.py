@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
 from gnelib.reporting.alerts import alert_settings, send_alerts
+from gnelib.reporting.atomic import is_no_space
 from gnelib.reporting.digest import publish_digests
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
+from gnelib.reporting.lifecycle import stop_workers
 from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.spec import RunSpec
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR, SPILL_DIR_ENV_VAR
@@ -92,9 +95,10 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
         for decision in decisions
         if decision.run
     ]
-    for record in _execute(jobs, options, facts):
-        records[record["slot"]] = manifest[record["slot"]] = record
-        save_manifest(reports_dir, manifest)
+    with closing(_execute(jobs, options, facts)) as finished:  # an error here stops the workers at once
+        for record in finished:
+            records[record["slot"]] = manifest[record["slot"]] = record
+            save_manifest(reports_dir, manifest)
     save_manifest(reports_dir, manifest)
     digests = publish_digests(reports_dir, facts, list(records.values()), manifest)
     write_index(reports_dir, manifest)
@@ -104,7 +108,10 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
 
 
 def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFacts):
-    """Yield run records as runs finish, with a progress bar (TTY) or one line per run (logs) on stderr."""
+    """Yield run records as runs finish, with a progress bar (TTY) or one line per run (logs) on stderr.
+
+    If anything interrupts the batch (a stop signal, a full disk, the caller closing this generator), the workers
+    are killed and waited for, their kernels with them, before the exception goes on (see `lifecycle`)."""
     if not jobs:
         return
     environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
@@ -120,29 +127,38 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
         workers,
         mp_context=_start_method(),
         initializer=worker.initialize,
-        initargs=(options.isolation, Path.cwd(), environment),
+        initargs=(options.isolation, Path.cwd(), environment, os.getpid()),
     ) as pool:
-        futures = {pool.submit(worker.run_job, job): job for job in jobs}  # starts the workers
-        bar = tqdm(
-            total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty()
+        try:
+            yield from _progress(pool, jobs, workers)
+        except BaseException:
+            stop_workers(pool)
+            raise
+
+
+def _progress(pool: ProcessPoolExecutor, jobs: list[worker.Job], workers: int):
+    """Submit the jobs and yield their records as they finish, showing progress on stderr."""
+    futures = {pool.submit(worker.run_job, job): job for job in jobs}  # starts the workers
+    bar = tqdm(
+        total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty()
+    )
+    bar.set_postfix_str(f"running {min(workers, len(jobs))} of {len(jobs)}")
+    for done, future in enumerate(as_completed(futures), start=1):
+        job = futures[future]
+        try:
+            record = future.result()
+        except Exception as error:  # a crashed worker process fails its run, not the batch
+            record = _crashed_record(job, error)
+        line = (
+            f"[{done}/{len(jobs)}] {record['status']:<19} {record['slot']} ({record['duration_s']:.1f} s)"
         )
-        bar.set_postfix_str(f"running {min(workers, len(jobs))} of {len(jobs)}")
-        for done, future in enumerate(as_completed(futures), start=1):
-            job = futures[future]
-            try:
-                record = future.result()
-            except Exception as error:  # a crashed worker process fails its run, not the batch
-                record = _crashed_record(job, error)
-            line = (
-                f"[{done}/{len(jobs)}] {record['status']:<19} {record['slot']} ({record['duration_s']:.1f} s)"
-            )
-            bar.set_postfix_str(f"last: {record['slot']} {record['status']}")
-            bar.update()
-            if bar.disable:
-                print(line, file=sys.stderr, flush=True)
-            else:
-                bar.write(line, file=sys.stderr)
-            yield record
+        bar.set_postfix_str(f"last: {record['slot']} {record['status']}")
+        bar.update()
+        if bar.disable:
+            print(line, file=sys.stderr, flush=True)
+        else:
+            bar.write(line, file=sys.stderr)
+        yield record
     bar.close()
 
 
@@ -177,7 +193,7 @@ def _crashed_record(job: worker.Job, error: BaseException) -> dict:
         "notebook": None,
         "log": job.spec.paths.log.relative_to(job.reports_dir.resolve()).as_posix(),
         "error": {
-            "kind": "internal",
+            "kind": "disk-full" if is_no_space(error) else "internal",
             "ename": type(error).__name__,
             "evalue": f"worker process failed: {error}",
         },

@@ -1,6 +1,8 @@
 """What `gne run` does: build the runs, decide run/skip, hold the lock, run the batch, report. Returns the
-exit status: 0 all ok (or skipped as unchanged), 1 some run failed, 2 bad input (nothing ran), 3 busy."""
+exit status: 0 all ok (or skipped as unchanged), 1 some run failed (or the disk is full), 2 bad input (nothing
+ran), 3 busy, 128 + N stopped by signal N (SIGTERM 143, SIGINT 130) after its workers and kernels exited."""
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,12 +12,15 @@ from rich.table import Table
 from gnelib.check import check_project, problems_text
 from gnelib.console import make_console
 from gnelib.errors import GneError
+from gnelib.reporting.atomic import DiskFull
 from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
-from gnelib.reporting.errors import LockBusy, ParameterError
+from gnelib.reporting.errors import LockBusy, ParameterError, UnsafePath
 from gnelib.reporting.facts import resolve_project
 from gnelib.reporting.index import INDEX_NAME
-from gnelib.reporting.lock import run_lock
+from gnelib.reporting.lifecycle import Stopped, stop_on_signals
+from gnelib.reporting.lock import run_lock, unsafe_link
 from gnelib.reporting.params import ValidationContext
+from gnelib.reporting.paths import planted_links
 from gnelib.reporting.plan import build_spec, expand_plan, load_plan
 from gnelib.reporting.spec import RunSpec
 
@@ -42,8 +47,9 @@ class RunRequest:
 
 def run_command(request: RunRequest) -> int:
     """Run `gne run`; print the summary and the index path; return the exit status."""
-    reports_dir = request.reports_dir
+    reports_dir = request.reports_dir.resolve()
     try:
+        refuse_planted_links(reports_dir)
         project = resolve_project(request.warehouse, request.catalog)
         report = check_project(project, execute=False)
         if report.fatal:
@@ -65,14 +71,45 @@ def run_command(request: RunRequest) -> int:
         return EXIT_OK
     options = BatchOptions(reports_dir, request.workers, request.timeout, request.force, request.isolation)
     try:
-        with run_lock(reports_dir, str(request.target), wait=request.wait):
+        with stop_on_signals(), run_lock(reports_dir, str(request.target), wait=request.wait):
             records = run_batch(decisions, options, validation.facts)
     except LockBusy as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_LOCKED
+    except UnsafePath as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DiskFull as error:  # the workers have stopped; every file written before is intact
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except Stopped as stop:
+        print(f"gne run {stop}: its workers and kernels have exited; finished reports are recorded in runs.json, "
+              "run the same command again for the rest.", file=sys.stderr)
+        return stop.exit_status
     failed = _print_summary(records)
-    print(reports_dir / INDEX_NAME)
+    print(shown(reports_dir / INDEX_NAME))
     return EXIT_RUN_FAILED if failed else EXIT_OK
+
+
+def shown(path: Path) -> Path:
+    """`path` (resolved: no `..`) relative to the working directory when it is inside it, else absolute."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def refuse_planted_links(reports_dir: Path) -> None:
+    """Raise UnsafePath naming every symbolic link inside the reports directory (a run writes through none)."""
+    links = planted_links(reports_dir)
+    if len(links) == 1:
+        raise unsafe_link(links[0])
+    if links:
+        listing = "\n".join(f"  {link} -> {os.readlink(link)}" for link in links)
+        raise UnsafePath(
+            f"{reports_dir} contains symbolic links; gne run never writes through links inside the reports "
+            f"directory. Remove them and run again:\n{listing}"
+        )
 
 
 def _specs(
@@ -129,7 +166,11 @@ def _print_summary(records: list[dict]) -> bool:
     ]
     if failures:
         print(f"failed runs ({len(failures)}):")
-    for record in failures:
+    full = [record for record in failures if (record.get("error") or {}).get("kind") == "disk-full"]
+    if full:
+        print(f"  {full[0]['error']['evalue']} ({len(full)} run(s) kept their previous files: "
+              + ", ".join(record["slot"] for record in full) + ")")
+    for record in (record for record in failures if record not in full):
         error = record.get("error") or {}
         print(
             f"  FAILED {record['slot']} [{record['status']}] {error.get('kind')}: {error.get('ename')}: "

@@ -22,6 +22,10 @@ class LockBusy(ReportingError):
     """Another `gne run` is writing to the same reports directory."""
 
 
+class UnsafePath(ReportingError):
+    """A symbolic link (or another odd file) where a run would write: it could send the write outside reports/."""
+
+
 def closest_first(value: object, choices: Iterable[object]) -> list[str]:
     """The choices as strings, most similar to `value` first (ties keep their given order)."""
     text = str(value).lower()

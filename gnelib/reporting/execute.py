@@ -6,6 +6,7 @@ kernel can be reused. A watchdog enforces the per-run timeout (interrupt, then k
 any other reason is replaced and the run retried once.
 """
 
+import dataclasses
 import logging
 import threading
 import time
@@ -19,7 +20,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
-from gnelib.reporting.atomic import commit, temporary_beside
+from gnelib.reporting.atomic import DiskFull, IncompleteWrite, commit, disk_full, is_no_space, temporary_beside
 from gnelib.reporting.kernel_pool import KERNEL_NAME, Kernel, KernelSource
 
 ENGINE_NAME = "gne-kernel"
@@ -65,7 +66,7 @@ papermill_engines.register(ENGINE_NAME, GivenKernelEngine)
 
 @dataclass(frozen=True)
 class RunFailure:
-    """Why a run failed: `error` (a cell raised), `timeout`, `kernel-died`, or `internal`."""
+    """Why a run failed: `error` (a cell raised), `timeout`, `kernel-died`, `disk-full`, or `internal`."""
 
     kind: str
     ename: str
@@ -123,7 +124,8 @@ def execute_run(
     template: Path, parameters: dict, notebook_path: Path, source: KernelSource, timeout: float | None
 ) -> Execution:
     """Run `template` with `parameters`; the executed notebook (with its error, if any) is written atomically
-    to `notebook_path`. Retries once if the kernel dies on its own."""
+    to `notebook_path` (only if complete: a notebook cut short by a full disk leaves the previous one). Retries
+    once if the kernel dies on its own."""
     temporary = temporary_beside(notebook_path)
     try:
         for attempt in (1, 2):
@@ -131,9 +133,16 @@ def execute_run(
             if failure is None or failure.kind != "kernel-died" or attempt == 2:
                 break
             log.warning("kernel died (attempt %d); restarting it and retrying the run once", attempt)
-        if temporary.stat().st_size > 0:
-            commit(temporary, notebook_path)
-            notebook = nbformat.read(notebook_path, as_version=4)
+        if failure is not None and failure.kind == "disk-full":
+            failure = dataclasses.replace(failure, evalue=str(disk_full(notebook_path)))
+        elif temporary.stat().st_size > 0:
+            try:
+                commit(temporary, notebook_path)
+                notebook = nbformat.read(notebook_path, as_version=4)
+            except (DiskFull, IncompleteWrite) as error:
+                log.warning("executed notebook not kept: %s", error)
+                kind = "disk-full" if isinstance(error, DiskFull) else "internal"
+                failure = failure or RunFailure(kind, type(error).__name__, str(error))
         return Execution(notebook, failure, attempt)
     finally:
         temporary.unlink(missing_ok=True)
@@ -172,6 +181,11 @@ def _attempt(
         if watchdog.fired:
             return None, _timeout_failure(timeout)
         return None, RunFailure("kernel-died", "DeadKernelError", f"the kernel process died ({error})")
+    except OSError as error:
+        if not is_no_space(error):
+            log.exception("run failed outside the notebook")
+            return None, RunFailure("internal", type(error).__name__, str(error))
+        return None, RunFailure("disk-full", "DiskFull", str(error))
     except Exception as error:  # anything else must not stop the batch; the log has the traceback
         log.exception("run failed outside the notebook")
         return None, RunFailure("internal", type(error).__name__, str(error))

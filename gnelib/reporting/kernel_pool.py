@@ -14,6 +14,8 @@ from pathlib import Path
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from gnelib.reporting.lifecycle import kernel_lifeline
+
 KERNEL_NAME = "python3"
 STARTUP_TIMEOUT = 60
 HEAVY_IMPORTS = (
@@ -86,7 +88,8 @@ class Kernel:
         self.client: AsyncKernelClient | None = None
 
     def start(self) -> "Kernel":
-        """Start the kernel process and wait until it answers; warm it up if `warm`."""
+        """Start the kernel process and wait until it answers; tie its life to this process (it dies with it, see
+        `lifecycle`); warm it up if `warm`."""
         self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
         run_sync(self.manager.start_kernel)(
             cwd=str(self.cwd),
@@ -98,6 +101,7 @@ class Kernel:
         self.client.start_channels()
         run_sync(self.client.wait_for_ready)(timeout=STARTUP_TIMEOUT)
         self.client.allow_stdin = False
+        self._run_silently(kernel_lifeline(os.getpid()))
         if self.warm:
             self._run_silently(_WARM_UP.replace("MODULES", repr(HEAVY_IMPORTS)))
             self.reset()

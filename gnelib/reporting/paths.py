@@ -1,5 +1,6 @@
 """Where a run's files go: `reports/<week>/<market>/<template>.{html,ipynb,log}`, always inside `reports/`."""
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,7 @@ def report_paths(reports_dir: Path, week: str, market: str, template: str) -> Re
                 "(weeks as YYYY-Www, markets as codes, templates as file names without .ipynb)."
             )
     root = reports_dir.resolve()
-    directory = (root / week / market).resolve()
-    if not directory.is_relative_to(root):
-        raise ParameterError(f"Report directory {directory} would be outside {root}; check week and market.")
+    directory = root / week / market  # safe segments: no `..`; links in it are refused by `planted_links`
     return ReportPaths(
         directory=directory,
         html=directory / f"{template}.html",
@@ -40,3 +39,15 @@ def report_paths(reports_dir: Path, week: str, market: str, template: str) -> Re
         log=directory / f"{template}.log",
         failure=directory / f"{template}.failed.html",
     )
+
+
+def planted_links(reports_dir: Path, limit: int = 20) -> list[Path]:
+    """Symbolic links inside `reports_dir` (the directory itself may be one), at most `limit`. A run writes only
+    into a reports directory without them: a planted link could send a slot's file, the lock or the aggregate
+    store outside it."""
+    found: list[Path] = []
+    for folder, directories, files in os.walk(reports_dir.resolve()):
+        found += [Path(folder, name) for name in (*directories, *files) if os.path.islink(os.path.join(folder, name))]
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -4,15 +4,19 @@ import datetime as dt
 import logging
 import multiprocessing.util
 import os
+import signal
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import gnelib
-from gnelib.reporting.atomic import atomic_write_text
+from gnelib.reporting.atomic import DiskFull, atomic_write_text, commit, is_no_space, temporary_beside
+from gnelib.reporting.errors import ReportingError
 from gnelib.reporting.execute import Execution, RunFailure, execute_run
 from gnelib.reporting.failure import is_good_report, render_failure_page
 from gnelib.reporting.kernel_pool import KernelSource
+from gnelib.reporting.lifecycle import die_with_parent
 from gnelib.reporting.render import ReportHeader, notebook_title, render_report
 from gnelib.reporting.spec import RunSpec
 
@@ -31,9 +35,13 @@ class Job:
     rerun: str = ""  # the command that re-runs this slot alone (shown on its failure page)
 
 
-def initialize(isolation: str, cwd: Path, environment: dict[str, str]) -> None:
-    """Pool initializer: set the kernels' environment and create this process's kernel source."""
+def initialize(isolation: str, cwd: Path, environment: dict[str, str], parent: int | None = None) -> None:
+    """Pool initializer: die with `parent` (the `gne run` process), leave SIGINT to it, set the kernels'
+    environment and create this process's kernel source."""
     global _source
+    if parent is not None:
+        die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(environment)
     _source = KernelSource(isolation, cwd)
     multiprocessing.util.Finalize(None, _source.discard, exitpriority=10)
@@ -54,6 +62,7 @@ def run_job(job: Job) -> dict:
     clock = time.monotonic()
     handler = _attach_log(paths.log)
     log = logging.getLogger("gnelib.reporting.run")
+    execution, status, failure = Execution(None, None, 0), "failed", None
     try:
         log.info("run %s: template %s, parameters %s", spec.slot, spec.template, spec.parameters)
         log.info(
@@ -74,10 +83,13 @@ def run_job(job: Job) -> dict:
         )
         status, failure = _publish(job, execution, header)
         log.info("status %s%s", status, f" ({failure.summary()})" if failure else "")
+    except DiskFull as error:  # the previous files are kept; the parent reports it once
+        status = "stale-previous-kept" if is_good_report(paths.html) else "failed"
+        failure = RunFailure("disk-full", "DiskFull", str(error))
     finally:
         logging.getLogger("papermill").removeHandler(handler)
         log.removeHandler(handler)
-        handler.close()
+        handler.publish()  # on a full disk the previous log is kept
 
     def rel(path: Path) -> str:
         return path.relative_to(job.reports_dir.resolve()).as_posix()
@@ -89,9 +101,9 @@ def run_job(job: Job) -> dict:
         "duration_s": round(time.monotonic() - clock, 2),
         "attempts": execution.attempts,
         "html": rel(paths.html) if paths.html.exists() else None,
-        "failure_page": rel(paths.failure) if status == "stale-previous-kept" else None,
+        "failure_page": rel(paths.failure) if status == "stale-previous-kept" and paths.failure.exists() else None,
         "notebook": rel(paths.notebook) if paths.notebook.exists() else None,
-        "log": rel(paths.log),
+        "log": rel(paths.log) if paths.log.exists() else None,
         "error": asdict(failure) if failure else None,
     }
 
@@ -121,6 +133,8 @@ def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str,
             atomic_write_text(paths.html, render_report(execution.notebook, header))
             paths.failure.unlink(missing_ok=True)
             return "ok", None
+        except DiskFull:
+            raise
         except Exception as error:  # a rendering bug fails this run only; the previous report stays
             logging.getLogger("gnelib.reporting.run").exception("rendering failed")
             failure = RunFailure("render", type(error).__name__, str(error))
@@ -138,8 +152,35 @@ def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str,
     return ("stale-previous-kept" if keep_previous else "failed"), failure
 
 
-def _attach_log(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+class RunLog(logging.FileHandler):
+    """The run's log, written to a hidden temporary file beside `target` and renamed onto it by `publish` (a link
+    planted at `target` is replaced, never written through). A failed write (a full disk) is remembered once
+    instead of printing a logging traceback per record; the previous log is then kept."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self.error: BaseException | None = None
+        super().__init__(temporary_beside(target), mode="w", encoding="utf-8")
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 — logging's name
+        if self.error is None:
+            self.error = sys.exc_info()[1]
+
+    def publish(self) -> None:
+        """Close the log and rename it into place, unless the disk filled up while writing it."""
+        temporary = Path(self.baseFilename)
+        try:
+            self.close()
+            if not is_no_space(self.error):
+                commit(temporary, self.target)
+        except (OSError, ReportingError):
+            pass  # a full disk: the previous log stays
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
+def _attach_log(path: Path) -> RunLog:
+    handler = RunLog(path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     for name in ("papermill", "gnelib.reporting.run"):
         logger = logging.getLogger(name)

@@ -1,0 +1,214 @@
+"""Faults injected for real into a running `gne run` (issue 12): the parent alone killed with SIGKILL, stopped
+with SIGTERM or SIGINT, and a full filesystem. No mocks: real processes, real signals, a real tmpfs."""
+
+import errno
+import fcntl
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gnelib.reporting.errors import LockBusy
+from gnelib.reporting.lifecycle import descendants, is_running
+from gnelib.reporting.lock import LOCK_NAME, run_lock
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FILE_SIZE_LIMIT = 64 * 1024
+SLOW_PLAN = """
+markets: [US, GB]
+weeks: latest
+templates:
+  slow:
+    parameters: {seconds: 120}
+"""
+
+
+@pytest.fixture(scope="session")
+def seeded_reports(tmp_path_factory, small_warehouse) -> Path:
+    """A reports directory after one real `gne run` of the slow fixture for US (a good report and the batch
+    aggregate store), copied by the tests below so their runs skip the store's computation."""
+    root = tmp_path_factory.mktemp("seeded")
+    shutil.copytree(FIXTURES, root / "notebooks")
+    result = gne_process(root, small_warehouse, "notebooks/slow.ipynb", "-p", "market", "US").communicate()
+    assert (root / "reports" / "runs.json").is_file(), result
+    return root / "reports"
+
+
+@pytest.fixture
+def project(tmp_path, seeded_reports) -> Path:
+    shutil.copytree(FIXTURES, tmp_path / "notebooks")
+    shutil.copytree(seeded_reports, tmp_path / "reports", symlinks=True)
+    (tmp_path / "slow.yaml").write_text(SLOW_PLAN)
+    return tmp_path
+
+
+def gne_process(cwd: Path, warehouse: Path, *args: str, **popen) -> subprocess.Popen:
+    """The real `gne run` as a child process of its own (as cron or Airflow starts it)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gnelib.cli", "run", *args, "--reports-dir", "reports"],
+        cwd=cwd, env={**os.environ, "GNE_WAREHOUSE": str(warehouse)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, **popen,
+    )
+
+
+def kernels_of(pid: int) -> list[int]:
+    return [child for child in descendants(pid) if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def running_batch(project: Path, warehouse: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
+    """Start the two-report slow plan on two workers; return once both kernels are executing the notebook."""
+    process = gne_process(project, warehouse, "slow.yaml", "--force", "--workers", "2", "--isolation", "fresh")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        logs = list((project / "reports").glob("*/*/.slow.log.*"))
+        if len(kernels_of(process.pid)) == 2 and sum("'seconds': 120" in log.read_text() for log in logs) == 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()
+    time.sleep(1.0)  # both kernels are now inside time.sleep(120)
+    kernels = kernels_of(process.pid)
+    workers = [pid for pid in descendants(process.pid) if pid not in kernels]
+    assert len(kernels) == 2 and len(workers) == 2, (workers, kernels)
+    return process, workers, kernels
+
+
+def lock_is_free(reports: Path) -> bool:
+    """Try the flock a new `gne run` takes (without keeping it)."""
+    descriptor = os.open(reports / LOCK_NAME, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, small_warehouse):
+    process, workers, kernels = running_batch(project, small_warehouse)
+    reports = project / "reports"
+    with pytest.raises(LockBusy):  # while the batch runs, a new run cannot start
+        with run_lock(reports, "probe"):
+            pass
+    manifest = (reports / "runs.json").read_bytes()
+    process.send_signal(signal.SIGKILL)  # only the parent: its workers and kernels are not signalled
+    killed = time.monotonic()
+    process.communicate()
+    free_at, alive_when_free = None, None
+    while time.monotonic() - killed < 5 and (free_at is None or any(map(is_running, workers + kernels))):
+        if free_at is None and lock_is_free(reports):
+            free_at, alive_when_free = time.monotonic(), [pid for pid in workers if is_running(pid)]
+        time.sleep(0.01)
+    assert free_at is not None, "the lock was still held 5 s after the kill"
+    assert alive_when_free == [], f"the lock was free while workers {alive_when_free} were alive"
+    assert [pid for pid in workers + kernels if is_running(pid)] == [], "workers or kernels outlived the parent"
+    with run_lock(reports, "next run"):  # a new run takes the lock now
+        pass
+    assert (reports / "runs.json").read_bytes() == manifest  # nothing wrote after the parent died
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stop_signal_stops_workers_and_kernels_before_the_lock_is_released(project, small_warehouse, signum,
+                                                                            status):
+    process, workers, kernels = running_batch(project, small_warehouse)
+    process.send_signal(signum)  # the parent alone, as a scheduler's timeout does
+    _, stderr = process.communicate(timeout=30)
+    survivors = [pid for pid in workers + kernels if is_running(pid)]  # checked the moment the parent is gone
+    assert process.returncode == status, stderr
+    assert survivors == [], "the parent exited before its workers and kernels"
+    assert f"stopped by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
+    assert lock_is_free(project / "reports")
+    assert not (project / "reports" / ".gne-run.lock.json").exists()
+
+
+def mount_small_filesystem(where: Path) -> bool:
+    """A 24 MB tmpfs at `where` (needs root, as `make test` has); False where mounting is not allowed."""
+    where.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(where)], capture_output=True)
+    return result.returncode == 0
+
+
+def fill(disk: Path) -> Path:
+    """Write a filler file until the filesystem refuses every byte (ENOSPC): the disk is now full."""
+    filler = disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for chunk in (1 << 20, 1 << 12, 1):
+            try:
+                while True:
+                    os.write(descriptor, b"\0" * chunk)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
+    finally:
+        os.close(descriptor)
+    return filler
+
+
+def snapshot(reports: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(reports)): path.read_bytes() for path in reports.rglob("*")
+            if path.is_file() and ".aggregates" not in path.parts}
+
+
+def test_a_full_disk_keeps_every_previous_file_and_says_disk_full_once(tmp_path, seeded_reports, small_warehouse):
+    """A real full filesystem: a 24 MB tmpfs mounted by the test, filled with a filler file before the run. Where
+    mounting is not allowed (not root), the run's own process gets RLIMIT_FSIZE instead (`file_size_limit_run`):
+    its writes then fail with EFBIG, as a full disk fails them with ENOSPC."""
+    disk = tmp_path / "disk"
+    if not mount_small_filesystem(disk):
+        file_size_limit_run(tmp_path, seeded_reports, small_warehouse)
+        return
+    try:
+        project = disk / "project"
+        shutil.copytree(FIXTURES, project / "notebooks")
+        shutil.copytree(seeded_reports, project / "reports", symlinks=True)
+        before = snapshot(project / "reports")
+        filler = fill(disk)
+        full = gne_process(project, small_warehouse, "notebooks/slow.ipynb", "-p", "market", "US", "--force")
+        _, stderr = full.communicate(timeout=300)
+        assert full.returncode == 1, stderr
+        assert stderr.lower().count("disk full") == 1, stderr
+        assert "Traceback" not in stderr and "Logging error" not in stderr, stderr
+        assert snapshot(project / "reports") == before  # notebook, log, HTML, runs.json, index: all the previous
+        filler.unlink()
+        again = gne_process(project, small_warehouse, "notebooks/slow.ipynb", "-p", "market", "US", "--force")
+        _, stderr = again.communicate(timeout=300)
+        assert again.returncode == 0, stderr
+        assert snapshot(project / "reports").keys() == before.keys()  # no temporary file left behind
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def limit_file_size() -> None:
+    """In the child: files may not grow beyond 64 KiB (write fails with EFBIG instead of killing the process)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def file_size_limit_run(tmp_path: Path, seeded_reports: Path, small_warehouse: Path) -> None:
+    """RLIMIT_FSIZE on the real `gne run` process: the report page (> 64 KiB) cannot be written; the smaller
+    files can. The previous report stays, every file is complete, the console says "disk full" once."""
+    project = tmp_path / "limited"
+    shutil.copytree(FIXTURES, project / "notebooks")
+    shutil.copytree(seeded_reports, project / "reports", symlinks=True)
+    report = next((project / "reports").glob("*/US/slow.html"))
+    before = report.read_bytes()
+    assert len(before) > FILE_SIZE_LIMIT
+    limited = gne_process(project, small_warehouse, "notebooks/slow.ipynb", "-p", "market", "US", "--force",
+                          preexec_fn=limit_file_size)
+    stdout, stderr = limited.communicate(timeout=300)
+    assert limited.returncode == 1, stderr
+    assert (stdout + stderr).lower().count("disk full") == 1, stdout + stderr
+    assert "Traceback" not in stdout + stderr and "Logging error" not in stderr
+    assert report.read_bytes() == before
+    for path in (project / "reports").rglob("*.json"):
+        json.loads(path.read_text())
+    record = json.loads((project / "reports" / "runs.json").read_text())["runs"][0]
+    assert record["status"] == "stale-previous-kept" and record["html"] and record["error"]["kind"] == "disk-full"
+    assert not [path for path in report.parent.iterdir() if ".tmp" in path.name]
