@@ -11,7 +11,7 @@ TEST_WAREHOUSE := build/test/gne-small-seed7.duckdb
 NBVAL  := $(BIN)/pytest --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg \
           --nbval-kernel-name python3 -p no:cacheprovider
 
-.PHONY: help setup browser warehouse report test nbval nbval-refresh lint bench clean
+.PHONY: help setup browser warehouse report test nbval nbval-refresh lint bench clean airflow-test
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -50,6 +50,9 @@ nbval: $(STAMP) $(TEST_WAREHOUSE)  ## re-execute the templates against their nbv
 
 nbval-refresh: $(STAMP) $(TEST_WAREHOUSE)  ## regenerate the nbval references after an intended change
 	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(BIN)/python tests/notebooks/refresh.py
+
+airflow-test: $(STAMP)  ## the Airflow DAG in real Airflow (pip-installs it into a temporary venv; ~10 minutes)
+	$(BIN)/pytest -m airflow tests/airflow_dag
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check gnelib tests bench

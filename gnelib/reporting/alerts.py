@@ -25,6 +25,7 @@ from gnelib.reporting.digest import Digest, Entry, render_html, render_text
 
 log = logging.getLogger("gnelib.reporting.alerts")
 MAX_CHAT_LINES = 10
+ALERTS_ENV_VAR = "GNE_ALERTS"  # `off`: no alerts from this process
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,10 @@ def _report(line: str) -> None:
 
 
 def alert_settings(facts) -> Alerts | None:
-    """The `alerts:` section of the batch's project config (None: no alerts configured)."""
+    """The `alerts:` section of the batch's project config; None when none is configured or `$GNE_ALERTS` is `off`
+    (e.g. the Airflow DAG's report tasks, which leave the alerts to its last task)."""
     from gnelib.config import PACKAGED_CONFIG, read_config
 
+    if os.environ.get(ALERTS_ENV_VAR, "").strip().lower() == "off":
+        return None
     return read_config(facts.config or PACKAGED_CONFIG).alerts
