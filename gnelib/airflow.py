@@ -110,10 +110,10 @@ def _context(plan: str, reports_dir: Path):
     project = resolve_project()
     report = check_project(project, execute=False)
     if report.fatal:
-        for line in report.lines():
-            print(f"error: {line}", file=sys.stderr)
-        print("Nothing ran: fix the config or the warehouse (`gne check` lists every problem).", file=sys.stderr)
-        raise SystemExit(2)
+        from gnelib.errors import GneError
+
+        raise GneError("\n".join(report.lines())
+                       + "\nNothing ran: fix the config or the warehouse (`gne check` lists every problem).")
     context = ValidationContext(project=project, unavailable=tuple(report.unavailable))
     return context, expand_plan(load_plan(plan), Path(plan), reports_dir, context)
 

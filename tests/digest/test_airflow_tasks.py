@@ -41,15 +41,17 @@ def test_slots_are_the_plans_runs_and_each_task_runs_one(small_warehouse, tmp_pa
     assert "GNE_ALERTS" not in airflow.finish_command("/venv/bin/python", str(plan), "reports")
 
 
-def test_a_bad_plan_slot_or_warehouse_is_a_clear_error(small_warehouse, tmp_path):
-    def run(*words, warehouse=small_warehouse):
-        return subprocess.run([sys.executable, "-m", "gnelib.airflow", *map(str, words)], cwd=REPO,
-                              env={"GNE_WAREHOUSE": str(warehouse), "PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True)
-
-    for done, words in ((run("slots", tmp_path / "missing.yaml"), "does not exist"),
-                        (run("run-slot", REPO / "parameters" / "smoke.yaml", "2026-W47/XX/weekly_scorecard",
-                             "--reports-dir", tmp_path / "reports"), "is not a report of"),
-                        (run("slots", REPO / "parameters" / "smoke.yaml", warehouse=tmp_path / "none.duckdb"),
-                         "Nothing ran")):
-        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+def test_a_bad_plan_slot_or_warehouse_is_a_clear_error(small_warehouse, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    for name in ("GNE_CATALOG", "GNE_CONFIG", "GNE_UNAVAILABLE_METRICS"):
+        monkeypatch.delenv(name, raising=False)
+    smoke = REPO / "parameters" / "smoke.yaml"
+    cases = [(small_warehouse, ["slots", tmp_path / "missing.yaml"], "does not exist"),
+             (small_warehouse, ["run-slot", smoke, "2026-W47/XX/weekly_scorecard", "--reports-dir",
+                                tmp_path / "reports"], "is not a report of"),
+             (tmp_path / "none.duckdb", ["slots", smoke], "Nothing ran")]
+    for warehouse, words, expected in cases:
+        monkeypatch.setenv("GNE_WAREHOUSE", str(warehouse))
+        assert airflow.main([str(word) for word in words]) == 2
+        error = capsys.readouterr().err
+        assert expected in error and "Traceback" not in error
