@@ -107,8 +107,8 @@ def refuse_planted_links(reports_dir: Path) -> None:
     if links:
         listing = "\n".join(f"  {link} -> {os.readlink(link)}" for link in links)
         raise UnsafePath(
-            f"{reports_dir} contains symbolic links; gne run never writes through links inside the reports "
-            f"directory. Remove them and run again:\n{listing}"
+            f"{reports_dir} contains symbolic links: a write through them could land outside the reports "
+            f"directory, so gne run refuses. Remove them and run again:\n{listing}"
         )
 
 

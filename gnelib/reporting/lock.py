@@ -64,8 +64,8 @@ def open_lock_file(path: Path) -> int:
 def unsafe_link(path: Path) -> UnsafePath:
     """The refusal for a symbolic link where gne run writes: what it points to and what to do."""
     return UnsafePath(
-        f"{path} is a symbolic link (to {os.readlink(path)}): gne run never writes through links inside the "
-        f"reports directory. Remove it (rm {path}) and run again."
+        f"{path} is a symbolic link (to {os.readlink(path)}): a write through it could land outside the reports "
+        f"directory, so gne run refuses. Remove it (rm {path}) and run again."
     )
 
 

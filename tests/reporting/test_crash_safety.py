@@ -51,32 +51,51 @@ def project(tmp_path, seeded_reports) -> Path:
 
 def gne_process(cwd: Path, warehouse: Path, *args: str, **popen) -> subprocess.Popen:
     """The real `gne run` as a child process of its own (as cron or Airflow starts it)."""
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(
         [sys.executable, "-m", "gnelib.cli", "run", *args, "--reports-dir", "reports"],
-        cwd=cwd, env={**os.environ, "GNE_WAREHOUSE": str(warehouse)}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, **popen,
+        cwd=cwd, env={**os.environ, "GNE_WAREHOUSE": str(warehouse)}, text=True, **popen,
     )
+
+
+@pytest.fixture
+def started():
+    """Processes a test started; any still running at the end are killed (a failed test leaves no orphans)."""
+    pids: list[int] = []
+    yield pids
+    for pid in pids:
+        if is_running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def kernels_of(pid: int) -> list[int]:
     return [child for child in descendants(pid) if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes()]
 
 
-def running_batch(project: Path, warehouse: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
-    """Start the two-report slow plan on two workers; return once both kernels are executing the notebook."""
-    process = gne_process(project, warehouse, "slow.yaml", "--force", "--workers", "2", "--isolation", "fresh")
+def running_batch(project: Path, warehouse: Path, started: list[int]) -> tuple[subprocess.Popen, list[int], list[int]]:
+    """Start the two-report slow plan on two workers; return once both kernels are executing the notebook. Its
+    output goes to files: a surviving worker must not keep a pipe open."""
+    with open(project / "gne-run.out", "w") as output:
+        process = gne_process(project, warehouse, "slow.yaml", "--force", "--workers", "2", "--isolation", "fresh",
+                              stdout=output, stderr=output)
+    started.append(process.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         logs = list((project / "reports").glob("*/*/.slow.log.*"))
         if len(kernels_of(process.pid)) == 2 and sum("'seconds': 120" in log.read_text() for log in logs) == 2:
             break
         time.sleep(0.2)
-    assert process.poll() is None, process.communicate()
+    assert process.poll() is None, output_of(project)
     time.sleep(1.0)  # both kernels are now inside time.sleep(120)
     kernels = kernels_of(process.pid)
     workers = [pid for pid in descendants(process.pid) if pid not in kernels]
+    started.extend(workers + kernels)
     assert len(kernels) == 2 and len(workers) == 2, (workers, kernels)
     return process, workers, kernels
+
+
+def output_of(project: Path) -> str:
+    return (project / "gne-run.out").read_text()
 
 
 def lock_is_free(reports: Path) -> bool:
@@ -91,8 +110,8 @@ def lock_is_free(reports: Path) -> bool:
         os.close(descriptor)
 
 
-def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, small_warehouse):
-    process, workers, kernels = running_batch(project, small_warehouse)
+def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, small_warehouse, started):
+    process, workers, kernels = running_batch(project, small_warehouse, started)
     reports = project / "reports"
     with pytest.raises(LockBusy):  # while the batch runs, a new run cannot start
         with run_lock(reports, "probe"):
@@ -100,7 +119,7 @@ def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, 
     manifest = (reports / "runs.json").read_bytes()
     process.send_signal(signal.SIGKILL)  # only the parent: its workers and kernels are not signalled
     killed = time.monotonic()
-    process.communicate()
+    process.wait(timeout=10)
     free_at, alive_when_free = None, None
     while time.monotonic() - killed < 5 and (free_at is None or any(map(is_running, workers + kernels))):
         if free_at is None and lock_is_free(reports):
@@ -116,10 +135,11 @@ def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, 
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_stop_signal_stops_workers_and_kernels_before_the_lock_is_released(project, small_warehouse, signum,
-                                                                            status):
-    process, workers, kernels = running_batch(project, small_warehouse)
+                                                                            status, started):
+    process, workers, kernels = running_batch(project, small_warehouse, started)
     process.send_signal(signum)  # the parent alone, as a scheduler's timeout does
-    _, stderr = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    stderr = output_of(project)
     survivors = [pid for pid in workers + kernels if is_running(pid)]  # checked the moment the parent is gone
     assert process.returncode == status, stderr
     assert survivors == [], "the parent exited before its workers and kernels"

@@ -101,3 +101,15 @@ def test_the_run_log_replaces_a_planted_link_instead_of_writing_through_it(proje
     assert not (slot / "slow.log").is_symlink() and "run started" in (slot / "slow.log").read_text()
     assert outside_untouched(project)
     assert sorted(os.listdir(slot)) == ["slow.log"]
+
+
+def test_every_planted_link_is_named_with_its_target(project):
+    reports = project / "reports"
+    (reports / "2026-W47" / "US").mkdir(parents=True)
+    (reports / "runs.json").symlink_to(project / "outside" / "victim.txt")
+    (reports / "2026-W47" / "US" / "slow.html").symlink_to(project / "outside")
+    result = gne_run("--dry-run")
+    assert result.exit_code == 2
+    assert "runs.json -> " in result.stderr and "slow.html -> " in result.stderr
+    assert "outside the reports directory" in result.stderr
+    assert outside_untouched(project)
