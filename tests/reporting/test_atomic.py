@@ -9,7 +9,14 @@ import time
 
 import pytest
 
-from gnelib.reporting.atomic import atomic_path, atomic_write_text
+from gnelib.reporting.atomic import (
+    DiskFull,
+    IncompleteWrite,
+    atomic_path,
+    atomic_write_text,
+    commit,
+    temporary_beside,
+)
 
 
 def test_a_writer_that_fails_midway_leaves_the_target_untouched(tmp_path):
@@ -87,3 +94,28 @@ def test_killing_gne_run_mid_run_keeps_the_previous_report(project, gne, small_w
     assert report.read_bytes() == before
     visible = sorted(path.name for path in report.parent.iterdir() if not path.name.startswith("."))
     assert visible == ["slow.html", "slow.ipynb", "slow.log"]
+
+
+@pytest.mark.parametrize(
+    ("name", "truncated"),
+    [("runs.json", '{"runs": [{"slot": "2026-W47/US/x"'), ("x.ipynb", '{"cells": ['), ("x.html", "")],
+)
+def test_an_incomplete_file_is_never_renamed_into_place(tmp_path, name, truncated):
+    target = tmp_path / name
+    atomic_write_text(target, '{"runs": []}' if name != "x.html" else "<p>previous</p>")
+    before = target.read_bytes()
+    temporary = temporary_beside(target)
+    temporary.write_text(truncated)
+    with pytest.raises(IncompleteWrite, match="previous file is kept"):
+        commit(temporary, target)
+    assert target.read_bytes() == before
+
+
+def test_a_full_disk_is_reported_as_disk_full_naming_the_file(tmp_path):
+    target = tmp_path / "index.html"
+    atomic_write_text(target, "<p>previous</p>")
+    with pytest.raises(DiskFull, match=r"disk full: could not write index\.html .*previous file is kept"):
+        with atomic_path(target), open("/dev/full", "wb", buffering=0) as full:  # the kernel answers ENOSPC
+            full.write(b"<p>new</p>")
+    assert target.read_text() == "<p>previous</p>"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["index.html"]
