@@ -89,7 +89,8 @@ class Kernel:
 
     def start(self) -> "Kernel":
         """Start the kernel process and wait until it answers; tie its life to this process (it dies with it, see
-        `lifecycle`); warm it up if `warm`."""
+        `lifecycle`); warm it up if `warm`. On Linux the kernel dies with the *thread* that started it: start and
+        use a kernel from one long-lived thread (the pool workers use their main thread)."""
         self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
         run_sync(self.manager.start_kernel)(
             cwd=str(self.cwd),
