@@ -21,7 +21,7 @@ from gnelib.reporting.atomic import is_no_space
 from gnelib.reporting.digest import publish_digests
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import load_manifest, save_manifest, write_index
-from gnelib.reporting.lifecycle import stop_workers
+from gnelib.reporting.lifecycle import signals_deferred, stop_workers
 from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.spec import RunSpec
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR, SPILL_DIR_ENV_VAR
@@ -138,7 +138,8 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
 
 def _progress(pool: ProcessPoolExecutor, jobs: list[worker.Job], workers: int):
     """Submit the jobs and yield their records as they finish, showing progress on stderr."""
-    futures = {pool.submit(worker.run_job, job): job for job in jobs}  # starts the workers
+    with signals_deferred():  # a stop signal inside submit would leave the pool's lock taken for its shutdown
+        futures = {pool.submit(worker.run_job, job): job for job in jobs}  # starts the workers
     bar = tqdm(
         total=len(jobs), desc="gne run", unit="report", file=sys.stderr, disable=not sys.stderr.isatty()
     )

@@ -87,6 +87,22 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(number, action)
 
 
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold stop signals back until the block ends (e.g. while the pool's internal locks are taken to submit jobs,
+    which its shutdown needs); forked children start with them blocked and must call `accept_signals`."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def accept_signals() -> None:
+    """Unblock the stop signals (in a worker forked inside `signals_deferred`)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def stop_workers(pool: ProcessPoolExecutor, timeout: float = EXIT_WAIT_SECONDS) -> None:
     """Kill the pool's workers (their kernels follow), and return once they and their kernels have exited."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # CPython's worker Process objects

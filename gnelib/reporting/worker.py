@@ -16,7 +16,7 @@ from gnelib.reporting.errors import ReportingError
 from gnelib.reporting.execute import Execution, RunFailure, execute_run
 from gnelib.reporting.failure import is_good_report, render_failure_page
 from gnelib.reporting.kernel_pool import KernelSource
-from gnelib.reporting.lifecycle import die_with_parent
+from gnelib.reporting.lifecycle import accept_signals, die_with_parent
 from gnelib.reporting.render import ReportHeader, notebook_title, render_report
 from gnelib.reporting.spec import RunSpec
 
@@ -42,6 +42,9 @@ def initialize(isolation: str, cwd: Path, environment: dict[str, str], parent: i
     if parent is not None:
         die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        accept_signals()  # forked while the parent held them back
     os.environ.update(environment)
     _source = KernelSource(isolation, cwd)
     multiprocessing.util.Finalize(None, _source.discard, exitpriority=10)
