@@ -7,6 +7,7 @@ message per run (all the batch's weeks in it). No message goes out in quiet hour
 (`retries`, `retry_delay_s`) and logged; it never fails the batch.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -106,8 +107,11 @@ def email_message(digests: Sequence[Digest], settings: Alerts, recipient: str) -
     message["Subject"] = _subject(digests)
     message["From"] = settings.email.sender
     message["To"] = recipient
+    if not settings.base_url:  # relative links mean nothing in a mailbox
+        digests = [_unlinked(digest) for digest in digests]
     message.set_content("\n\n".join(render_text(digest, settings.base_url) for digest in digests))
-    message.add_alternative("\n".join(render_html(digest, settings.base_url) for digest in digests), subtype="html")
+    message.add_alternative("\n".join(render_html(digest, settings.base_url, page=False) for digest in digests),
+                            subtype="html")
     return message
 
 
@@ -171,6 +175,11 @@ def _deliver(channel: str, where: str, send: Callable[[], None], settings: Alert
     _report(f"alerts: {channel} to {_safe(where)} failed after {settings.retries + 1} attempts ({error}); "
             "the reports and digest are written")
     return Delivery(channel, where, "failed", settings.retries + 1, entries, error)
+
+
+def _unlinked(digest: Digest) -> Digest:
+    return dataclasses.replace(digest, entries=[dataclasses.replace(e, href=None) for e in digest.entries],
+                               resolved=[dataclasses.replace(e, href=None) for e in digest.resolved])
 
 
 def _route_filter(route: AlertRoute) -> Callable[[Entry], bool]:

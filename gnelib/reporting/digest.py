@@ -161,10 +161,12 @@ def explaining_report(runs: dict[str, dict], week: str, market: str, metric: str
     return None, ""
 
 
-def render_html(digest: Digest, base_url: str = "") -> str:
-    """The digest page (self-contained, the reports' CSS). `base_url` makes links absolute (for e-mail)."""
+def render_html(digest: Digest, base_url: str = "", page: bool = True) -> str:
+    """The digest page (self-contained, the reports' CSS). `base_url` makes links absolute; `page=False` (e-mail)
+    drops the links to the page's neighbours, keeping an absolute link to the page when `base_url` is given."""
     return _ENVIRONMENT.get_template("digest.html.j2").render(
-        css=CSS, digest=digest, counts=digest.counts(), words=VERDICT_WORDS, link=_linker(digest, base_url))
+        css=CSS, digest=digest, counts=digest.counts(), words=VERDICT_WORDS, link=_linker(digest, base_url),
+        page=page, home=_linker(digest, base_url)(DIGEST_HTML) if base_url else "")
 
 
 def render_text(digest: Digest, base_url: str = "") -> str:

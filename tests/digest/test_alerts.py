@@ -4,6 +4,7 @@ JSON, routing by pillar and owner, one message per destination, quiet hours, ret
 import datetime as dt
 import email
 import json
+import re
 import socket
 import threading
 from email import policy
@@ -105,6 +106,9 @@ def test_email_is_multipart_and_routed_by_pillar_one_message_per_address(smtp, d
         others = [e for e in digest.entries if e not in expected]
         assert not any(entry.sentence in text for entry in others)  # neutral moves and other pillars left out
         assert "https://reports.example.com/gne/2026-W47/" in page and "<html" in page
+        links = re.findall(r'href="([^"]+)"', page)
+        assert links and all(link.startswith("https://reports.example.com/gne/2026-W47/") for link in links)
+        assert "https://reports.example.com/gne/2026-W47/digest.html" in links
 
 
 def test_webhook_gets_slack_json_routed_by_owner(webhook, digest):
@@ -137,6 +141,15 @@ def test_a_failed_delivery_is_retried_then_logged_without_raising(webhook, diges
     assert [(d.status, d.attempts) for d in failed] == [("failed", 2)]
     assert "ConnectionRefusedError" in failed[0].error
     assert "alerts: email to lead@example.com failed after 2 attempts" in capsys.readouterr().err
+
+
+def test_without_a_base_url_the_email_has_no_relative_links(smtp, digest):
+    inbox, port = smtp
+    config = settings(email={"smtp": {"host": "127.0.0.1", "port": port}, "sender": "gne@example.com",
+                             "to": ["lead@example.com"]})
+    assert [d.status for d in send_alerts([digest], config, now=MONDAY_NOON)] == ["sent"]
+    page = inbox.messages[0][1].get_body(("html",)).get_content()
+    assert any(entry.href for entry in digest.entries) and "href=" not in page  # no link a mailbox cannot follow
 
 
 def test_quiet_hours_hold_every_message(smtp, digest):
