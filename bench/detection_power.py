@@ -186,9 +186,9 @@ def run_copy(index: int, seed: int, kinds: list[str], args, workdir: Path, rng: 
     with open_warehouse(target) as conn:
         touched = touched_cells(before, frames_by_market(conn, list(span)))
         started = time.perf_counter()
-        table, found = scan_weeks(conn, planner.weeks, results)
-        print(f"  copy {index}: scanned {len(planner.weeks)} weeks in {time.perf_counter() - started:.0f} s",
-              flush=True)
+        weeks = sorted({week for incident in incidents for week in incident.weeks})  # the window, when full
+        table, found = scan_weeks(conn, weeks, results)
+        print(f"  copy {index}: scanned {len(weeks)} weeks in {time.perf_counter() - started:.0f} s", flush=True)
         scored = score_incidents(manifest, found)
         scored["copy"], scored["warehouse_seed"] = index, seed
         scored = deep_dive_checks(conn, scored, results)
@@ -528,7 +528,11 @@ def report(args, results: Results, elapsed: float) -> int:
     plot(scored, results, figures, args.png, title)
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     scored.assign(segments=scored["segments"].map("; ".join)).to_csv(args.csv, index=False)
-    print(f"\nfigure: {args.png}\nper-incident results: {args.csv}")
+    cells_csv = args.csv.with_name(args.png.stem + "_cells.csv")
+    cells = [frame.assign(null_copy=False) for frame in results.cells]
+    cells += [frame.assign(null_copy=True) for frame in results.null_cells]
+    pd.concat(cells, ignore_index=True).to_csv(cells_csv, index=False)
+    print(f"\nfigure: {args.png}\nper-incident results: {args.csv}\nper-cell alarms: {cells_csv}")
     return 0
 
 
