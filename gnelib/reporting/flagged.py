@@ -6,6 +6,7 @@ A flagged deep dive is published as `reports/<week>/<market>/metric_deep_dive-<m
 """
 
 import dataclasses
+import html
 import json
 import math
 import os
@@ -187,6 +188,13 @@ def deep_dive_links(market: str, week: str, reports_dir: str | os.PathLike | Non
         return {}
     planned = json.loads(path.read_text(encoding="utf-8"))
     return {metric: f"{report_name(metric)}.html" for metric in planned.get(market, [])}
+
+
+def deep_dive_anchors(market: str, week: str, reports_dir: str | os.PathLike | None = None) -> dict[str, str]:
+    """{metric: '<a href="metric_deep_dive-<metric>.html">deep dive</a>'} for a scorecard's "Deep dive" column
+    (trusted HTML: the href is built from a catalog metric name and escaped)."""
+    return {metric: f'<a href="{html.escape(href)}">deep dive</a>'
+            for metric, href in deep_dive_links(market, week, reports_dir).items()}
 
 
 def _plain(value: object) -> object:

@@ -13,7 +13,7 @@ from gnelib.analysis.detection import findings, scan
 from gnelib.formats import format_change, format_p_value, format_value
 from gnelib.periods import shift_week, weeks_between
 from gnelib.reporting.digest import build_digest, finding_sentence, render_text
-from gnelib.reporting.flagged import capped, deep_dive_links, rank, report_name
+from gnelib.reporting.flagged import capped, deep_dive_anchors, deep_dive_links, rank, report_name
 from gnelib.warehouse import connect
 
 WEEK = "2026-W47"
@@ -115,6 +115,9 @@ def test_flagged_deep_dives_ran_ranked_and_capped_and_the_digest_links_them(flag
         assert deep_dive_links(row.market, WEEK, flagged_run.reports)[row.metric] == f"{report_name(row.metric)}.html"
     assert 'href="PH/' not in page  # no report of PH in this run: its findings are listed without a link
     assert deep_dive_links("VN", WEEK, None) == {}  # no $GNE_REPORTS_DIR: no links
+    anchors = deep_dive_anchors("VN", WEEK, flagged_run.reports)
+    assert set(anchors) == set(chosen[chosen["market"] == "VN"]["metric"]) and anchors
+    assert all(a == f'<a href="{report_name(m)}.html">deep dive</a>' for m, a in anchors.items())
 
 
 def test_the_digest_is_the_first_link_of_the_index(flagged_run):
