@@ -197,9 +197,10 @@ def fit_dispersion(series: CellSeries, history: int) -> Dispersion:
 def assess(series: CellSeries, history: int) -> pd.DataFrame:
     """Judge each cell's newest week against its history: one row per cell with both tests and the chosen one.
 
-    Columns: `baseline`, `current`, `z`, `p_value` (the chosen comparison's, Bonferroni over the two looks),
-    `comparison` (`week`: the newest week against the baseline; `window`: the mean of the last `weeks` weeks
-    against the baseline before them), `weeks_running` (consecutive flagged weeks, same direction, ending now),
+    Columns: `baseline`, `current`, `z`, `p_value` (the smaller of the two looks' p-values, Šidák-corrected
+    1 − (1 − p)² when the window test applied, else the week's own), `comparison` (`week`: the newest week
+    against the baseline; `window`: the mean of the last `weeks` weeks against the baseline before them),
+    `weeks_running` (consecutive flagged weeks, same direction, ending now),
     `pattern` (`spike`, `sustained`, `drift`), `baseline_weeks`, `events`, `expected_events`, `volume` (the
     ratio's denominator, else the events) and the fitted `phi`, `tau2`.
     """
@@ -224,12 +225,13 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     running = _running(z, flagged, last)
     window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
     use_window = window["p_value"] < week_p
-    p_best = np.fmin(week_p, window["p_value"])
+    two_looks = np.isfinite(window["z"])
+    p_best = np.where(two_looks, 1 - (1 - np.fmin(week_p, window["p_value"])) ** 2, week_p)
     table = series.keys.copy()
     table["baseline"] = np.where(use_window, window["baseline"], current.level)
     table["current"] = np.where(use_window, window["current"], series.value[:, last])
     table["z"] = np.where(use_window, window["z"], z_cell[:, last])
-    table["p_value"] = np.minimum(1.0, 2 * p_best)
+    table["p_value"] = np.minimum(1.0, p_best)
     table["comparison"] = np.where(use_window, "window", "week")
     table["window_weeks"] = np.where(use_window, window["weeks"], 1).astype(int)
     table["weeks_running"] = np.where(use_window, np.maximum(running, window["weeks"]), running).astype(int)
