@@ -11,7 +11,7 @@ TEST_WAREHOUSE := build/test/gne-small-seed7.duckdb
 NBVAL  := $(BIN)/pytest --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg \
           --nbval-kernel-name python3 -p no:cacheprovider
 
-.PHONY: help setup browser warehouse report test nbval nbval-refresh lint bench clean airflow-test
+.PHONY: help setup browser postgres warehouse report test nbval nbval-refresh lint bench clean airflow-test spark-e2e
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -19,15 +19,20 @@ help:  ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,spark]'
+	$(BIN)/pip install --quiet -e '.[test,spark,postgres]'
 	touch $@
 
-setup: $(STAMP)  ## create .venv and install gnelib with its test and Spark extras
+setup: $(STAMP)  ## create .venv and install gnelib with its test, Spark and PostgreSQL extras
 
 browser:  ## install Debian's headless Chromium and its driver (for the browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing chromium from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+postgres:  ## install Debian's PostgreSQL server (the PostgreSQL tests start a throwaway cluster with it)
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
+		echo "installing postgresql from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 $(WAREHOUSE): | $(STAMP)
 	$(BIN)/gne warehouse build --scale $(SCALE) --path $(WAREHOUSE)
@@ -40,7 +45,7 @@ report: $(STAMP) $(WAREHOUSE)  ## the main job: the weekly plan for the latest w
 $(TEST_WAREHOUSE): $(wildcard gnelib/warehouse/*.py) | $(STAMP)
 	$(BIN)/gne warehouse build --scale small --seed 7 --path $@
 
-test: $(STAMP) browser $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
+test: $(STAMP) browser postgres $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
 	$(BIN)/ruff check gnelib tests bench
 	$(BIN)/pytest
 	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(NBVAL)
@@ -53,6 +58,9 @@ nbval-refresh: $(STAMP) $(TEST_WAREHOUSE)  ## regenerate the nbval references af
 
 airflow-test: $(STAMP)  ## the Airflow DAG in real Airflow (pip-installs it into a temporary venv; ~10 minutes)
 	$(BIN)/pytest -m airflow tests/airflow_dag
+
+spark-e2e: $(STAMP)  ## the generic templates through `gne run` on Spark vs DuckDB (slow: tens of minutes)
+	$(BIN)/pytest -m spark_e2e tests/spark_e2e
 
 lint: $(STAMP)  ## ruff
 	$(BIN)/ruff check gnelib tests bench

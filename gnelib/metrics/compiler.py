@@ -3,7 +3,7 @@
 The query aggregates twice: first per unit of analysis (seller, order or listing) inside each period × segment
 cell, then per cell, so the sums of squares the delta method needs are computed by the engine and pandas only
 ever sees one row per cell. Identifiers come from the validated catalog; every user value (weeks, filter
-values, horizon) is a named bound parameter (`$p0` in DuckDB, `:p0` in Spark).
+values, horizon) is a named bound parameter (`$p0` in DuckDB, `:p0` in Spark, `%(p0)s` in PostgreSQL).
 """
 
 from collections.abc import Mapping, Sequence
@@ -16,7 +16,7 @@ from sqlglot import exp
 from gnelib.metrics.errors import MetricError, UnknownChoiceError
 from gnelib.metrics.model import Metric, View
 
-DIALECTS = ("duckdb", "spark", "trino")
+DIALECTS = ("duckdb", "spark", "postgres", "trino")
 SCAFFOLD_DIALECT = "duckdb"  # the dialect of the snippets this module writes itself
 
 
@@ -390,9 +390,29 @@ def _views_needed(source: str, views: Mapping[str, View]) -> list[str]:
 
 def _finish(query: exp.Expression, params: _Params, dialect: str) -> CompiledQuery:
     check_dialect(dialect)
+    if dialect == "postgres":
+        return CompiledQuery(sql=_postgres_sql(query, params), params=dict(params.values), dialect=dialect)
     return CompiledQuery(
         sql=query.sql(dialect=dialect, pretty=True), params=dict(params.values), dialect=dialect
     )
+
+
+def _postgres_sql(query: exp.Expression, params: _Params) -> str:
+    """PostgreSQL text for psycopg: what sqlglot does not transpile rewritten, every literal `%` doubled (psycopg
+    reads `%` as a parameter marker) except in the `%(pN)s` placeholders."""
+    text = query.transform(_postgres_node, copy=True).sql(dialect="postgres", pretty=True).replace("%", "%%")
+    for name in params.values:
+        text = text.replace(f"%%({name})s", f"%({name})s")
+    return text
+
+
+def _postgres_node(node: exp.Expression) -> exp.Expression:
+    """DuckDB's DATE_DIFF('microsecond', a, b) → EXTRACT(EPOCH FROM b - a) * 1000000 (exact: NUMERIC epochs)."""
+    if isinstance(node, exp.DateDiff) and node.unit is not None and node.unit.name.upper() == "MICROSECOND":
+        elapsed = exp.Sub(this=node.this.copy(), expression=node.expression.copy())
+        epoch = exp.Extract(this=exp.var("EPOCH"), expression=elapsed)
+        return exp.Mul(this=epoch, expression=exp.Literal.number(1_000_000))
+    return node
 
 
 def _source(metric: Metric) -> exp.Table:

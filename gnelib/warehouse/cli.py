@@ -1,4 +1,4 @@
-"""`gne warehouse` sub-commands: build the demo warehouse and show what is in one."""
+"""`gne warehouse` sub-commands: build the demo warehouse, show what is in one, export it for other engines."""
 
 from pathlib import Path
 from typing import Annotated
@@ -78,6 +78,23 @@ def build(
         f"seed {summary.seed}, as of {summary.as_of}."
     )
     console.print(_summary_table(summary))
+
+
+@app.command()
+def export(
+    parquet: Annotated[Path, typer.Option(help="Directory for one <table>.parquet per table (for spark://…?parquet=DIR).")],
+    path: PathOption = None,
+) -> None:
+    """Write every table of a DuckDB warehouse file as Parquet, for Spark: `spark://local[2]?parquet=DIR`."""
+    from gnelib.warehouse.spark import export_parquet
+
+    source = path or default_warehouse_path()
+    try:
+        written = export_parquet(source, parquet)
+    except GneError as error:
+        _fail(error)
+    console.print(f"Wrote {len(written)} tables to [bold]{parquet}[/bold]; read them with "
+                  f"--warehouse 'spark://local[2]?parquet={parquet.resolve()}'.")
 
 
 @app.command()

@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from gnelib.warehouse.errors import WarehouseError
+from gnelib.warehouse.postgres import open_postgresql
 from gnelib.warehouse.spark import open_spark, open_spark_connect
 
 WAREHOUSE_ENV_VAR = "GNE_WAREHOUSE"
@@ -110,17 +111,10 @@ def _open_duckdb(location: str) -> DuckDBConnection:
         ) from error
 
 
-def _open_postgresql(location: str) -> Connection:
-    raise WarehouseError(
-        f"PostgreSQL sources (postgresql://{location}) are not supported yet (issue 10, item 8): point `source` "
-        "at a DuckDB file, or at Spark over Parquet exports (spark://local[2]?parquet=DIR)."
-    )
-
-
 # URL scheme → opener. Other engines register themselves here.
 ENGINES: dict[str, Callable[[str], Connection]] = {
     "duckdb": _open_duckdb,
-    "postgresql": _open_postgresql,
+    "postgresql": open_postgresql,  # psycopg is imported only when a PostgreSQL URL is opened
     "spark": open_spark,  # pyspark itself is imported only when a Spark URL is opened
     "sc": open_spark_connect,
 }

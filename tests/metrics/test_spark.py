@@ -6,7 +6,7 @@ import pytest
 
 from gnelib import metrics
 from gnelib.warehouse import WarehouseError
-from gnelib.warehouse.spark import export_parquet, open_spark
+from gnelib.warehouse.spark import SparkConnection, export_parquet, local_session, open_spark
 
 pytestmark = pytest.mark.spark
 
@@ -23,7 +23,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def spark(metric_warehouse, tmp_path_factory):
-    """One SparkSession for the module, with the small warehouse registered from Parquet."""
+    """The test session's SparkSession (started once, shared with tests/spark_e2e), with the small warehouse
+    registered from Parquet."""
     directory = tmp_path_factory.mktemp("parquet")
     written = export_parquet(metric_warehouse, directory)
     assert {path.stem for path in written} >= {
@@ -33,8 +34,7 @@ def spark(metric_warehouse, tmp_path_factory):
         "enforcement",
         "warehouse_meta",
     }
-    with open_spark(f"local?parquet={directory}") as connection:
-        yield connection
+    return SparkConnection(local_session(), directory)
 
 
 @pytest.mark.parametrize("name, options", CASES, ids=[f"{n}-{'-'.join(o)}" for n, o in CASES])

@@ -108,8 +108,9 @@ def test_config_fields_are_checked_against_catalog_and_data(small_warehouse_env,
     assert any(expected in line for line in report.fatal), report.fatal
 
 
-def test_an_unsupported_engine_is_a_clear_source_problem(tmp_path, monkeypatch):
-    monkeypatch.setenv("GNE_WAREHOUSE", "postgresql://gne@localhost/shop")
+def test_an_unreachable_postgresql_server_is_a_clear_source_problem(tmp_path, monkeypatch):
+    monkeypatch.setenv("GNE_WAREHOUSE", "postgresql://gne:secret@127.0.0.1:1/shop?connect_timeout=2")
     done = gne("check")
     assert done.exit_code == 2
-    assert "problem: source: PostgreSQL sources (postgresql://gne@localhost/shop) are not supported yet" in done.stderr
+    assert "problem: source: Cannot connect to PostgreSQL at postgresql://gne:***@127.0.0.1:1/shop" in done.stderr
+    assert "secret" not in done.stderr
