@@ -88,7 +88,7 @@ def sql(
     horizon_days: Annotated[
         int | None, typer.Option("--horizon-days", help="Fixed-horizon variant: count events within N days.")
     ] = None,
-    dialect: Annotated[str, typer.Option("--dialect", help="duckdb, spark or trino.")] = "duckdb",
+    dialect: Annotated[str, typer.Option("--dialect", help="duckdb, spark, postgres or trino.")] = "duckdb",
     catalog: CatalogOption = None,
 ) -> None:
     """Print the SQL a metric compiles to, with its bound parameters."""

@@ -15,7 +15,7 @@ HEADER = """# Metric catalog
 
 Every metric is defined once in the YAML catalog and compiled to SQL by `gnelib.metrics` (see
 [metric-frames.md](metric-frames.md) for what `metrics.compute` returns). Print any metric's SQL with
-`gne metrics sql NAME [--by market] [--where market=ID] [--dialect duckdb|spark|trino]`.
+`gne metrics sql NAME [--by market] [--where market=ID] [--dialect duckdb|spark|postgres|trino]`.
 
 Ratios are computed per period × segment as Σ numerator / Σ denominator; variances are clustered by the
 *unit* (the delta method over units). *Matures after* is how many days after a period ends its late-arriving

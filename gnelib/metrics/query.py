@@ -146,7 +146,7 @@ def sql(
     dialect: str = "duckdb",
     catalog: CatalogArg = None,
 ) -> str:
-    """The SQL text `compute` would run for `metric`, in `dialect` (duckdb, spark or trino)."""
+    """The SQL text `compute` would run for `metric`, in `dialect` (duckdb, spark, postgres or trino)."""
     return compile_query(metric, weeks, by, where, period, horizon_days, dialect, catalog).sql
 
 
