@@ -1,7 +1,6 @@
 """The metric deep-dive template on every catalog metric (ratio, count, sum, duration), in warm kernels."""
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,7 +39,6 @@ def executions(small_warehouse, tmp_path_factory) -> dict:
         finally:
             source.discard()
 
-    started = time.monotonic()
     try:
         with ThreadPoolExecutor(KERNELS) as pool:
             results = {}
@@ -51,7 +49,6 @@ def executions(small_warehouse, tmp_path_factory) -> dict:
             os.environ.pop(WAREHOUSE_ENV_VAR, None)
         else:
             os.environ[WAREHOUSE_ENV_VAR] = previous
-    results["_seconds"] = time.monotonic() - started
     return results
 
 
@@ -89,6 +86,3 @@ def test_count_and_sum_metrics_show_their_segment_changes(executions):
         assert "Before (per week)" in page and "Share of change" in page, name
         assert "Mix effect" not in page, name
 
-
-def test_the_template_stays_fast(executions):
-    assert executions["_seconds"] < 180
