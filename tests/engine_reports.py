@@ -52,10 +52,11 @@ def report_facts(page: Path) -> dict[str, list]:
             "cards": texts(".gne-card"), "callouts": texts("[class*=gne-callout]"), "tables": tables}
 
 
-def assert_same_report(page: Path, reference: Path) -> dict[str, list]:
-    """`page` says exactly what `reference` says (part by part); returns the reference's facts."""
+def assert_same_report(page: Path, reference: Path, needs: tuple[str, ...] = ("insights", "tables")) -> dict[str, list]:
+    """`page` says exactly what `reference` says (part by part); returns the reference's facts. The reference must
+    have something in each part of `needs`, so an empty page cannot pass."""
     facts, expected = report_facts(page), report_facts(reference)
-    assert expected["insights"] and expected["tables"], f"{reference}: no insights or tables to compare"
+    assert all(expected[part] for part in needs), f"{reference}: nothing to compare in one of {needs}"
     for part, values in expected.items():
         assert facts[part] == values, f"{page.name}: {part} differ from the DuckDB run's"
     return expected

@@ -134,7 +134,7 @@ def _batches(result: duckdb.DuckDBPyConnection) -> Iterator[list[tuple]]:
 def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
     """Rows as a frame typed like DuckDB's `.df()`: dates and timestamps as datetime64."""
     frame = pd.DataFrame.from_records(rows, columns=names)
-    for name in frame.select_dtypes(include="object").columns:
+    for name in frame.columns[[dtype == object for dtype in frame.dtypes]]:  # noqa: E721 — exactly object
         sample = frame[name].dropna()
         if len(sample) and isinstance(sample.iloc[0], date):  # datetime is a date too
             frame[name] = pd.to_datetime(frame[name])

@@ -25,3 +25,9 @@ def test_report_says_what_the_duckdb_report_says(runs, template):
     page = f"{WEEK}/{MARKET}/{template}.html"
     facts = assert_same_report(runs["postgres"] / page, runs["duckdb"] / page)
     assert f"Market {MARKET}" in facts["header"] and f"Week {WEEK}" in facts["header"]
+
+
+def test_weekly_digest_says_what_the_duckdb_digest_says(runs):
+    """The batch's digest: the weekly scan of every market on PostgreSQL (this week's and last week's findings)."""
+    page = f"{WEEK}/digest.html"
+    assert_same_report(runs["postgres"] / page, runs["duckdb"] / page, needs=("insights",))
