@@ -140,15 +140,12 @@ def request_trends(conn, market: str, week: str, history: int = HISTORY_WEEKS) -
 
 
 def key_insights(conn, market: str, week: str, limit: int = 6) -> list[Insight]:
-    """The report's key findings, most important first, each with its numbers and confidence (the read plan's
-    maturity note is shown separately, above them)."""
+    """The report's key findings, most important first, each with its numbers and confidence: the weekly scan's
+    comparison for each metric, so they read as in the scorecard (the read plan's maturity note is shown
+    separately, above them)."""
     label = market_label(market)
-    plan = read_plan(conn, week)
     found = []
-    for name in ORDER_METRICS:
-        found += dive_insights(conn, name, market, plan.read_week, horizon_days=plan.horizon_days,
-                               dimensions=DRIVER_DIMENSIONS, pairs=())
-    for name in ("dispute_escalation_rate", "median_hours_to_refund"):
+    for name in (*ORDER_METRICS, "dispute_escalation_rate", "median_hours_to_refund"):
         found += dive_insights(conn, name, market, week, dimensions=DRIVER_DIMENSIONS, pairs=())
     mix = _mix_finding(request_mix(conn, market, week), week, label)
     return ranked(_one_per_metric(found) + ([mix] if mix else []), limit)
