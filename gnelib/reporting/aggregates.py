@@ -10,12 +10,12 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
 from pathlib import Path
 
 from gnelib.analysis.detection import scan_requests
 from gnelib.code_version import code_hash
 from gnelib.metrics.store import STORE_ENV, AggregateStore, fill
+from gnelib.reporting.environment import environment_set
 from gnelib.warehouse import connect
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR
 
@@ -32,7 +32,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
     folder = reports_dir / STORE_FOLDER / f"{data_version}-{code_hash()}"
     started = time.perf_counter()
     try:
-        with _environment(environment), connect() as conn:
+        with environment_set(environment), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
             requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
             computed = fill(conn, AggregateStore(folder), requests)
@@ -56,20 +56,6 @@ def memory_limit(workers: int) -> str:
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     share = int(total * MEMORY_SHARE / (workers + 1) / 2**20)
     return f"{max(share, MIN_LIMIT_MB)}MB"
-
-
-@contextmanager
-def _environment(values: dict[str, str]):
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _prune(parent: Path, keep: Path) -> None:

@@ -10,8 +10,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.reporting.atomic import atomic_write_text
+from gnelib.reporting.environment import environment_set
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.spec import RunSpec
 
@@ -119,7 +119,7 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False) ->
         store = reports_dir / STORE_FOLDER / f"{facts.data_version}-{code_hash()}"
         if (store / MANIFEST).is_file():
             environment[STORE_ENV] = str(store)
-    with _environment(environment), connect() as conn:
+    with environment_set(environment), connect() as conn:
         return findings(scan(conn, week)).reindex(columns=FINDING_COLUMNS)
 
 
@@ -208,15 +208,3 @@ def _plain(value: object) -> object:
     return value
 
 
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
