@@ -145,8 +145,9 @@ def _run_slot(plan: str, slot: str, reports_dir: Path, force: bool) -> int:
 def _finish(plan: str, reports_dir: Path) -> int:
     from gnelib.reporting.alerts import alert_settings, send_alerts
     from gnelib.reporting.digest import publish_digests
-    from gnelib.reporting.index import load_manifest, write_index
+    from gnelib.reporting.index import write_index
     from gnelib.reporting.lock import run_lock
+    from gnelib.reporting.manifest import load_manifest
 
     context, specs = _context(plan, reports_dir)
     with run_lock(reports_dir, f"{plan} {FINISH_TASK}", wait=True):

@@ -14,7 +14,6 @@ fingerprint of the data, the catalog and gnelib's code (chosen by the runner), s
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from gnelib import periods
+from gnelib.atomic import atomic_path, atomic_write_text
 
 STORE_ENV = "GNE_AGGREGATES"
 MANIFEST = "manifest.json"
@@ -69,12 +69,11 @@ class AggregateStore:
 
     def put(self, request: Request, frame: pd.DataFrame) -> None:
         """Store `frame` (a metric frame at `request.level`) and list it in the manifest, atomically."""
-        target = self.folder / request.file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(target, lambda path: frame.to_parquet(path, index=False))
+        with atomic_path(self.folder / request.file) as temporary:
+            frame.to_parquet(temporary, index=False)
         requests = [r for r in self.requests if r != request] + [request]
-        _atomic(self.folder / MANIFEST, lambda path: Path(path).write_text(json.dumps(
-            [{**r.__dict__, "level": list(r.level)} for r in requests], indent=1)))
+        atomic_write_text(self.folder / MANIFEST, json.dumps(
+            [{**r.__dict__, "level": list(r.level)} for r in requests], indent=1))
         self._requests = requests
 
     def get(self, metric: str, by: Sequence[str], where: Mapping[str, list[object]], weeks: Iterable[str] | None,
@@ -140,14 +139,3 @@ def fill(conn, store: AggregateStore, requests: Iterable[Request]) -> int:
             store.put(request, frames[request.metric])
     return len(todo)
 
-
-def _atomic(target: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename into place."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

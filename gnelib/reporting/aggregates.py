@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gnelib.analysis.detection import scan_requests
+from gnelib.atomic import move_aside
 from gnelib.code_version import code_hash
-from gnelib.metrics.store import STORE_ENV, AggregateStore, fill
+from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, fill
 from gnelib.reporting.environment import environment_set
 from gnelib.warehouse import connect
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR
@@ -35,7 +36,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
         with environment_set(environment), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
             requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
-            computed = fill(conn, AggregateStore(folder), requests)
+            computed = fill(conn, _readable_store(folder), requests)
     except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
         print(f"aggregates: not prepared ({type(error).__name__}: {error}); reports read the warehouse directly",
               file=sys.stderr, flush=True)
@@ -45,6 +46,19 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
           file=sys.stderr, flush=True)
     _prune(folder.parent, keep=folder)
     return {STORE_ENV: str(folder)}
+
+
+def _readable_store(folder: Path) -> AggregateStore:
+    """The store in `folder`; an unreadable manifest is moved aside (with a warning) and the store refilled."""
+    store = AggregateStore(folder)
+    try:
+        _ = store.requests
+    except (ValueError, KeyError, TypeError):
+        aside = move_aside(folder / MANIFEST)
+        print(f"warning: {STORE_FOLDER}/{folder.name}/{MANIFEST} was corrupt; moved to {aside.name}; the store is "
+              "computed again", file=sys.stderr, flush=True)
+        store = AggregateStore(folder)
+    return store
 
 
 def memory_limit(workers: int) -> str:

@@ -12,17 +12,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from gnelib.atomic import is_no_space, remove_temporaries
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
 from gnelib.reporting.alerts import alert_settings, send_alerts
-from gnelib.reporting.atomic import is_no_space
 from gnelib.reporting.digest import publish_digests
 from gnelib.reporting.facts import WarehouseFacts
-from gnelib.reporting.index import load_manifest, save_manifest, write_index
+from gnelib.reporting.flagged import REPORTS_DIR_ENV_VAR
+from gnelib.reporting.index import write_index
 from gnelib.reporting.lifecycle import signals_deferred, stop_workers
+from gnelib.reporting.manifest import load_manifest, save_manifest
 from gnelib.reporting.rerun import rerun_command
+from gnelib.reporting.rundir import KERNEL_DIR_ENV, private_run_directory, sweep
 from gnelib.reporting.spec import RunSpec
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR, SPILL_DIR_ENV_VAR
 
@@ -78,9 +81,11 @@ def decide(specs: Sequence[RunSpec], reports_dir: Path, force: bool) -> list[Dec
 def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: WarehouseFacts) -> list[dict]:
     """Execute the decided runs in parallel; record skips; update runs.json and index.html.
 
-    Returns this batch's records (ran and skipped) in plan order. One failing run never stops the others.
+    Returns this batch's records (ran and skipped) in plan order. One failing run never stops the others. Call it
+    holding the reports directory's lock: it first removes what a killed run left (`clean_up_after_kills`).
     """
     reports_dir = options.reports_dir
+    clean_up_after_kills(reports_dir)
     manifest = load_manifest(reports_dir)
     records: dict[str, dict] = {}
     for decision in decisions:
@@ -121,19 +126,31 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     workers = max(1, min(options.workers, len(jobs)))
     environment[MEMORY_LIMIT_ENV_VAR] = memory_limit(workers)
     environment[SPILL_DIR_ENV_VAR] = str((options.reports_dir / STORE_FOLDER / "spill").resolve())
+    environment[REPORTS_DIR_ENV_VAR] = str(options.reports_dir.resolve())  # links to deep dives, last week's report
     environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
                                      environment))
-    with ProcessPoolExecutor(
-        workers,
-        mp_context=_start_method(),
-        initializer=worker.initialize,
-        initargs=(options.isolation, Path.cwd(), environment, os.getpid()),
-    ) as pool:
-        try:
-            yield from _progress(pool, jobs, workers)
-        except BaseException:
-            stop_workers(pool)
-            raise
+    with private_run_directory() as kernel_dir:  # removed once the workers and their kernels have exited
+        environment[KERNEL_DIR_ENV] = str(kernel_dir)
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=_start_method(),
+            initializer=worker.initialize,
+            initargs=(options.isolation, Path.cwd(), environment, os.getpid()),
+        ) as pool:
+            try:
+                yield from _progress(pool, jobs, workers)
+            except BaseException:
+                stop_workers(pool)
+                raise
+
+
+def clean_up_after_kills(reports_dir: Path) -> None:
+    """Remove the temporary files a killed run left in the reports directory and the private kernel directories
+    of killed runs (`rundir`); one line on stderr when there were any."""
+    files, folders = remove_temporaries(reports_dir), sweep()
+    if files or folders:
+        print(f"cleaned up after an interrupted run: {len(files)} temporary file(s) in {reports_dir.name}/, "
+              f"{len(folders)} kernel connection folder(s)", file=sys.stderr, flush=True)
 
 
 def _progress(pool: ProcessPoolExecutor, jobs: list[worker.Job], workers: int):

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from gnelib.errors import GneError
-from gnelib.reporting.errors import ParameterError
+from gnelib.reporting.errors import ParameterError, echo
 
 EXIT_BAD_INPUT = 2
 
@@ -101,7 +101,7 @@ def _parameter_pairs(arguments: list[str]) -> list[tuple[str, str]]:
         flag = rest.pop(0)
         if flag not in ("-p", "--parameter") or len(rest) < 2:
             raise ParameterError(
-                f"Unexpected argument {flag!r}: give template parameters as -p NAME VALUE, e.g. -p market US."
+                f"Unexpected argument {echo(flag)}: give template parameters as -p NAME VALUE, e.g. -p market US."
             )
         pairs.append((rest.pop(0), rest.pop(0)))
     return pairs

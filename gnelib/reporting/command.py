@@ -9,12 +9,12 @@ from pathlib import Path
 
 from rich.table import Table
 
+from gnelib.atomic import DiskFull
 from gnelib.check import check_project, problems_text
 from gnelib.console import make_console
 from gnelib.errors import GneError
-from gnelib.reporting.atomic import DiskFull
 from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
-from gnelib.reporting.errors import LockBusy, ParameterError, UnsafePath
+from gnelib.reporting.errors import LockBusy, ParameterError, UnsafePath, echo
 from gnelib.reporting.facts import resolve_project
 from gnelib.reporting.index import INDEX_NAME
 from gnelib.reporting.lifecycle import Stopped, stop_on_signals
@@ -126,7 +126,7 @@ def _specs(
     values: dict[str, object] = {}
     for name, value in parameter:
         if name in values:
-            raise ParameterError(f"Parameter {name!r} is given twice (-p {name} ...); give it once.")
+            raise ParameterError(f"Parameter {echo(name)} is given twice; give it once.")
         values[name] = value
     return [build_spec(target, values, reports_dir, context)]
 
@@ -147,7 +147,7 @@ def _print_plan(decisions: list[Decision]) -> None:
             "run" if decision.run else "not applicable" if decision.spec.unmet else "skip",
             decision.spec.slot,
             decision.reason,
-            str(decision.spec.parameters),
+            ", ".join(f"{name}={echo(value)}" for name, value in decision.spec.parameters.items()),
         )
     make_console().print(table)
     runs = sum(decision.run for decision in decisions)

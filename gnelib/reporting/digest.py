@@ -17,9 +17,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gnelib import metrics
 from gnelib.analysis.detection import finding_comparison
+from gnelib.atomic import atomic_write_text
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
-from gnelib.reporting.atomic import atomic_write_text
 from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, load_findings, rank, report_name, week_findings
 from gnelib.reporting.index import DIGEST_NAME
 from gnelib.reporting.render import CSS, TEMPLATES_DIR

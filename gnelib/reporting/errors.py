@@ -1,4 +1,5 @@
-"""Errors of the reporting layer, and the "closest match first" hint their messages share."""
+"""Errors of the reporting layer, and what their messages share: the "closest match first" hint, and values
+echoed shortened (`echo`)."""
 
 import difflib
 from collections.abc import Iterable
@@ -42,3 +43,15 @@ def choices_hint(value: object, choices: Iterable[object], limit: int = 12) -> s
     shown = ", ".join(ordered[:limit])
     more = f" (and {len(ordered) - limit} more)" if len(ordered) > limit else ""
     return f"choose one of: {shown}{more}"
+
+
+ECHO_CHARS = 80
+
+
+def echo(value: object) -> str:
+    """`repr(value)` for a message, cut after ECHO_CHARS characters with the full length said: a 10 kB value
+    becomes `'aaaa…' … (10,240 characters)` instead of filling the terminal."""
+    text = repr(value)
+    if len(text) <= ECHO_CHARS:
+        return text
+    return f"{text[:ECHO_CHARS]}… ({len(str(value)):,} characters)"

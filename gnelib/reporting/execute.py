@@ -20,7 +20,7 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 
-from gnelib.reporting.atomic import DiskFull, IncompleteWrite, commit, disk_full, is_no_space, temporary_beside
+from gnelib.atomic import disk_full, is_no_space, temporary_beside
 from gnelib.reporting.kernel_pool import KERNEL_NAME, Kernel, KernelSource
 
 ENGINE_NAME = "gne-kernel"
@@ -82,7 +82,7 @@ class RunFailure:
 
 @dataclass
 class Execution:
-    """The executed notebook (None if nothing ran) and the failure, if any."""
+    """The executed notebook (also of a failed run; None if nothing ran or it was cut short) and the failure."""
 
     notebook: nbformat.NotebookNode | None
     failure: RunFailure | None
@@ -123,9 +123,10 @@ class Watchdog:
 def execute_run(
     template: Path, parameters: dict, notebook_path: Path, source: KernelSource, timeout: float | None
 ) -> Execution:
-    """Run `template` with `parameters`; the executed notebook (with its error, if any) is written atomically
-    to `notebook_path` (only if complete: a notebook cut short by a full disk leaves the previous one). Retries
-    once if the kernel dies on its own."""
+    """Run `template` with `parameters`; returns the executed notebook (with its error, if any) without writing it
+    anywhere: the caller decides where it goes. papermill writes it as it runs to a temporary file beside
+    `notebook_path` (the same filesystem as the reports, so a full disk shows here), removed at the end; a notebook
+    cut short by a full disk is not returned. Retries once if the kernel dies on its own."""
     temporary = temporary_beside(notebook_path)
     try:
         for attempt in (1, 2):
@@ -134,15 +135,13 @@ def execute_run(
                 break
             log.warning("kernel died (attempt %d); restarting it and retrying the run once", attempt)
         if failure is not None and failure.kind == "disk-full":
-            failure = dataclasses.replace(failure, evalue=str(disk_full(notebook_path)))
-        elif temporary.stat().st_size > 0:
+            return Execution(None, dataclasses.replace(failure, evalue=str(disk_full(notebook_path))), attempt)
+        if notebook is None and temporary.stat().st_size > 0:
             try:
-                commit(temporary, notebook_path)
-                notebook = nbformat.read(notebook_path, as_version=4)
-            except (DiskFull, IncompleteWrite) as error:
+                notebook = nbformat.read(temporary, as_version=4)
+            except ValueError as error:
                 log.warning("executed notebook not kept: %s", error)
-                kind = "disk-full" if isinstance(error, DiskFull) else "internal"
-                failure = failure or RunFailure(kind, type(error).__name__, str(error))
+                failure = failure or RunFailure("internal", type(error).__name__, str(error))
         return Execution(notebook, failure, attempt)
     finally:
         temporary.unlink(missing_ok=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gnelib.atomic import atomic_write_text
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
-from gnelib.reporting.atomic import atomic_write_text
 from gnelib.reporting.environment import environment_set
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.spec import RunSpec

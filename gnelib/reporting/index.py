@@ -1,16 +1,14 @@
-"""The run manifest (`reports/runs.json`) and the landing page built from it (`reports/index.html`)."""
+"""The landing page (`reports/index.html`), built from the run manifest (`gnelib.reporting.manifest`)."""
 
 import datetime as dt
-import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gnelib
-from gnelib.reporting.atomic import atomic_write_text
+from gnelib.atomic import atomic_write_text
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
 
-MANIFEST_NAME = "runs.json"
 INDEX_NAME = "index.html"
 DIGEST_NAME = "digest.html"  # reports/<week>/digest.html (gnelib.reporting.digest)
 STATUS_LABELS = {
@@ -21,28 +19,6 @@ STATUS_LABELS = {
 }
 NOT_RUN = "not-applicable"
 _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
-
-
-def load_manifest(reports_dir: Path) -> dict[str, dict]:
-    """The last record of every report slot, by `week/market/template`; empty if there is no manifest yet."""
-    path = reports_dir / MANIFEST_NAME
-    if not path.is_file():
-        return {}
-    return {run["slot"]: run for run in json.loads(path.read_text(encoding="utf-8"))["runs"]}
-
-
-def save_manifest(reports_dir: Path, runs: dict[str, dict]) -> Path:
-    """Write the manifest atomically, newest week first."""
-    path = reports_dir / MANIFEST_NAME
-    by_slot = sorted(runs.values(), key=lambda run: (run["market"], run["template"]))
-    ordered = sorted(by_slot, key=lambda run: run["week"], reverse=True)
-    document = {
-        "generated": _now(),
-        "gnelib": gnelib.__version__,
-        "runs": ordered,
-    }
-    atomic_write_text(path, json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
-    return path
 
 
 def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:

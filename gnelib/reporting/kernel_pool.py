@@ -15,6 +15,7 @@ from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from gnelib.reporting.lifecycle import kernel_lifeline
+from gnelib.reporting.rundir import kernel_files
 
 KERNEL_NAME = "python3"
 STARTUP_TIMEOUT = 60
@@ -91,7 +92,7 @@ class Kernel:
         """Start the kernel process and wait until it answers; tie its life to this process (it dies with it, see
         `lifecycle`); warm it up if `warm`. On Linux the kernel dies with the *thread* that started it: start and
         use a kernel from one long-lived thread (the pool workers use their main thread)."""
-        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME)
+        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME, **kernel_files())  # see `rundir`
         run_sync(self.manager.start_kernel)(
             cwd=str(self.cwd),
             extra_arguments=["--HistoryManager.enabled=False"],

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gnelib.reporting.atomic import atomic_write_text
-from gnelib.reporting.errors import LockBusy, ReportingError, UnsafePath
+from gnelib.atomic import AtomicWriteError, atomic_write_text
+from gnelib.reporting.errors import LockBusy, UnsafePath
 
 LOCK_NAME = ".gne-run.lock"
 HOLDER_NAME = ".gne-run.lock.json"
@@ -74,7 +74,7 @@ def _write_holder(holder: Path, what: str) -> None:
     note = {"pid": os.getpid(), "run": what, "since": dt.datetime.now().isoformat(timespec="seconds")}
     try:
         atomic_write_text(holder, json.dumps(note))
-    except (OSError, ReportingError):
+    except (OSError, AtomicWriteError):
         pass
 
 

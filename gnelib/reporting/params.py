@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from gnelib.config import Project
-from gnelib.reporting.errors import ParameterError, choices_hint
+from gnelib.reporting.errors import ParameterError, choices_hint, echo
 from gnelib.reporting.facts import WarehouseFacts, load_facts, resolve_project
 from gnelib.reporting.requirements import Available
 
@@ -136,7 +136,7 @@ def validator(name: str) -> Callable[[ParameterValidator], ParameterValidator]:
 def invalid(name: str, value: object, reason: str, choices: list[str] | None = None) -> ParameterError:
     """The standard error: parameter, bad value, why, and the valid choices (closest first)."""
     hint = f"; {choices_hint(value, choices)}" if choices is not None else ""
-    return ParameterError(f"Parameter {name!r} = {value!r} is not valid: {reason}{hint}.")
+    return ParameterError(f"Parameter {echo(name)} = {echo(value)} is not valid: {reason}{hint}.")
 
 
 @validator("market")
@@ -172,9 +172,8 @@ def validate_week(value: object, declared: DeclaredParameter, context: Validatio
     try:
         week = canonical_week(text)
     except PeriodError as error:
-        raise invalid(
-            declared.name, value, f"{error} Or use `latest` (= {facts.last_complete_week})"
-        ) from None
+        reason = str(error).replace(repr(text), echo(text))  # the value is echoed once, shortened
+        raise invalid(declared.name, value, f"{reason} Or use `latest` (= {facts.last_complete_week})") from None
     if not _week_key(facts.first_week) <= _week_key(week) <= _week_key(facts.last_complete_week):
         raise invalid(
             declared.name,
@@ -242,7 +241,7 @@ def coerce(declared: DeclaredParameter, value: object) -> object:
             return parsed
     except (TypeError, ValueError, yaml.YAMLError) as error:
         raise ParameterError(
-            f"Parameter {declared.name!r} = {value!r} is not a {kind} ({error}); the template declares "
+            f"Parameter {declared.name!r} = {echo(value)} is not a {kind} ({error}); the template declares "
             f"`{declared.name}: {kind} = {declared.default!r}`."
         ) from None
     return value
@@ -274,7 +273,7 @@ def validate_parameters(
     for name in values:
         if name not in declared:
             problems.append(
-                f"Template {Path(template).name} has no parameter {name!r}; {choices_hint(name, declared)}."
+                f"Template {Path(template).name} has no parameter {echo(name)}; {choices_hint(name, declared)}."
             )
     for name, parameter in declared.items():
         if name not in values and name not in VALIDATORS:

@@ -1,4 +1,7 @@
-"""Where a run's files go: `reports/<week>/<market>/<template>.{html,ipynb,log}`, always inside `reports/`."""
+"""Where a run's files go: `reports/<week>/<market>/<template>.{html,ipynb,log}`, always inside `reports/`.
+
+When a run fails beside a kept good report, the failed run's files are `<template>.failed.{html,ipynb,log}` and
+the good run's `<template>.{html,ipynb,log}` stay."""
 
 import os
 import re
@@ -19,6 +22,8 @@ class ReportPaths:
     notebook: Path
     log: Path
     failure: Path  # failure page when a previous good report is kept in `html`
+    failed_notebook: Path  # the failed run's notebook and log, when the previous good run's are kept
+    failed_log: Path
 
 
 def report_paths(reports_dir: Path, week: str, market: str, template: str) -> ReportPaths:
@@ -38,6 +43,8 @@ def report_paths(reports_dir: Path, week: str, market: str, template: str) -> Re
         notebook=directory / f"{template}.ipynb",
         log=directory / f"{template}.log",
         failure=directory / f"{template}.failed.html",
+        failed_notebook=directory / f"{template}.failed.ipynb",
+        failed_log=directory / f"{template}.failed.log",
     )
 
 

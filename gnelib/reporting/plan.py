@@ -15,13 +15,15 @@ templates:
 """
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gnelib.reporting.errors import ParameterError, PlanError, choices_hint
+from gnelib.config import yaml_line
+from gnelib.reporting.errors import ParameterError, PlanError, choices_hint, echo
 from gnelib.reporting.params import (
     ALL_MARKETS,
     DeclaredParameter,
@@ -77,6 +79,12 @@ def load_plan(path: str | os.PathLike) -> Plan:
         mark = getattr(error, "problem_mark", None)
         where = f"{location}:{mark.line + 1}:{mark.column + 1}" if mark else str(location)
         problem = getattr(error, "problem", None) or str(error)
+        tag = _TAG.search(problem) if isinstance(error, yaml.constructor.ConstructorError) else None
+        if tag:
+            raise PlanError(
+                f"{where}: unsupported YAML tag {_shown_tag(tag.group(1))} (plans are plain YAML: mappings, lists, "
+                "strings and numbers, no tags). Remove the tag."
+            ) from None
         raise PlanError(
             f"{where}: not valid YAML ({problem}). "
             "Fix the indentation (spaces, not tabs), close open brackets "
@@ -92,7 +100,7 @@ def load_plan(path: str | os.PathLike) -> Plan:
         return Plan.model_validate(raw)
     except ValidationError as error:
         problems = [
-            f"{location}:{_line_of(text, issue['loc'])}: {'.'.join(map(str, issue['loc'])) or 'plan'}: "
+            f"{location}:{yaml_line(text, issue['loc'])}: {'.'.join(map(str, issue['loc'])) or 'plan'}: "
             f"{issue['msg']}"
             for issue in error.errors()
         ]
@@ -103,23 +111,12 @@ def load_plan(path: str | os.PathLike) -> Plan:
         ) from None
 
 
-def _line_of(text: str, location: tuple) -> int:
-    """The line (1-based) of the deepest YAML node on the error's path, or 1."""
-    node = yaml.compose(text)
-    line = 1
-    for key in location:
-        if isinstance(node, yaml.MappingNode):
-            match = [(k, v) for k, v in node.value if k.value == str(key)]
-            if not match:
-                break
-            key_node, node = match[0]
-            line = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+_TAG = re.compile(r"for the tag '([^']+)'")
+
+
+def _shown_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/object:os.system` as written in the file: `!!python/object:os.system`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext) -> list[RunSpec]:
@@ -216,7 +213,7 @@ def _template_path(templates_dir: Path, name: str, plan_path: Path) -> Path:
     if not path.is_file():
         available = sorted(p.stem for p in templates_dir.glob("*.ipynb")) if templates_dir.is_dir() else []
         raise PlanError(
-            f"{plan_path}: template {name!r} not found as {path}; {choices_hint(name, available)} "
+            f"{plan_path}: template {echo(name)} not found as {path}; {choices_hint(name, available)} "
             "(or set templates_dir)."
         )
     return path

@@ -15,6 +15,9 @@ CSS = (TEMPLATES_DIR / "gne" / "gne.css").read_text(encoding="utf-8")
 TOC_MARKER = "<!-- gne:toc -->"
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", flags=re.MULTILINE)
 REMOVED_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "papermill-error-cell-tag"}
+# C0/C1 control characters (but tab, newline, carriage return) and the bidirectional marks, embeddings, overrides
+# and isolates: in seller text they hide or reorder what a reader sees.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,13 @@ def render_report(notebook: nbformat.NotebookNode, header: ReportHeader) -> str:
     nb.metadata["title"] = header.title
     resources = {"gne": {**asdict(header), "css": CSS, "toc_marker": TOC_MARKER}}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    return body
+    return show_invisible(body)
+
+
+def show_invisible(page: str) -> str:
+    """Every control or bidirectional-override character of a page written visibly as its escape (`\\u202e`):
+    the last step of every page built from data (reports, failure pages), after the HTML escaping of data text."""
+    return _INVISIBLE.sub(lambda found: f"\\u{ord(found.group()):04x}", page)
 
 
 @cache

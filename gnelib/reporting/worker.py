@@ -10,11 +10,12 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import nbformat
+
 import gnelib
-from gnelib.reporting.atomic import DiskFull, atomic_write_text, commit, is_no_space, temporary_beside
-from gnelib.reporting.errors import ReportingError
+from gnelib.atomic import AtomicWriteError, DiskFull, atomic_write_text, commit, is_no_space, temporary_beside
 from gnelib.reporting.execute import Execution, RunFailure, execute_run
-from gnelib.reporting.failure import is_good_report, render_failure_page
+from gnelib.reporting.failure import is_good_report, mark_stale, render_failure_page
 from gnelib.reporting.kernel_pool import KernelSource
 from gnelib.reporting.lifecycle import accept_signals, die_with_parent
 from gnelib.reporting.render import ReportHeader, notebook_title, render_report
@@ -92,21 +93,24 @@ def run_job(job: Job) -> dict:
     finally:
         logging.getLogger("papermill").removeHandler(handler)
         log.removeHandler(handler)
-        handler.publish()  # on a full disk the previous log is kept
+        handler.publish(paths.failed_log if status == "stale-previous-kept" else paths.log)  # full disk: kept
 
-    def rel(path: Path) -> str:
-        return path.relative_to(job.reports_dir.resolve()).as_posix()
+    def rel(path: Path) -> str | None:
+        return path.relative_to(job.reports_dir.resolve()).as_posix() if path.exists() else None
 
+    kept = status == "stale-previous-kept"
     return {
         **run_identity(job),
         "status": status,
         "started": started.isoformat(timespec="seconds"),
         "duration_s": round(time.monotonic() - clock, 2),
         "attempts": execution.attempts,
-        "html": rel(paths.html) if paths.html.exists() else None,
-        "failure_page": rel(paths.failure) if status == "stale-previous-kept" and paths.failure.exists() else None,
-        "notebook": rel(paths.notebook) if paths.notebook.exists() else None,
-        "log": rel(paths.log) if paths.log.exists() else None,
+        "html": rel(paths.html),
+        "failure_page": rel(paths.failure) if kept else None,
+        "notebook": rel(paths.failed_notebook if kept else paths.notebook),
+        "log": rel(paths.failed_log if kept else paths.log),
+        "kept_notebook": rel(paths.notebook) if kept else None,  # the kept report's own notebook and log
+        "kept_log": rel(paths.log) if kept else None,
         "error": asdict(failure) if failure else None,
     }
 
@@ -128,31 +132,43 @@ def run_identity(job: Job) -> dict:
 
 
 def _publish(job: Job, execution: Execution, header: ReportHeader) -> tuple[str, RunFailure | None]:
-    """Write the report, or the failure page (beside a kept previous good report); (status, failure)."""
+    """Write the notebook and the report, or the failed run's notebook and failure page beside a kept previous
+    good report (which then carries a stale banner); (status, failure)."""
     paths = job.spec.paths
     failure = execution.failure
     if failure is None:
         try:
-            atomic_write_text(paths.html, render_report(execution.notebook, header))
-            paths.failure.unlink(missing_ok=True)
-            return "ok", None
-        except DiskFull:
-            raise
+            page = render_report(execution.notebook, header)
         except Exception as error:  # a rendering bug fails this run only; the previous report stays
             logging.getLogger("gnelib.reporting.run").exception("rendering failed")
             failure = RunFailure("render", type(error).__name__, str(error))
+        else:
+            _write_notebook(paths.notebook, execution.notebook)
+            atomic_write_text(paths.html, page)
+            for stale in (paths.failure, paths.failed_notebook, paths.failed_log):
+                stale.unlink(missing_ok=True)
+            return "ok", None
     keep_previous = is_good_report(paths.html)
+    notebook = paths.failed_notebook if keep_previous else paths.notebook
+    if execution.notebook is not None:
+        _write_notebook(notebook, execution.notebook)
     page = render_failure_page(
         header,
         rerun=job.rerun,
         template=job.spec.name,
         failure=failure,
-        notebook=paths.notebook.name if paths.notebook.exists() else None,
-        log=paths.log.name,
+        notebook=notebook.name if notebook.exists() else None,
+        log=(paths.failed_log if keep_previous else paths.log).name,
         previous_kept=paths.html.name if keep_previous else None,
     )
     atomic_write_text(paths.failure if keep_previous else paths.html, page)
+    if keep_previous:
+        mark_stale(paths.html, failed_at=header.generated, failure_page=paths.failure.name)
     return ("stale-previous-kept" if keep_previous else "failed"), failure
+
+
+def _write_notebook(path: Path, notebook: nbformat.NotebookNode) -> None:
+    atomic_write_text(path, nbformat.writes(notebook))
 
 
 class RunLog(logging.FileHandler):
@@ -169,14 +185,15 @@ class RunLog(logging.FileHandler):
         if self.error is None:
             self.error = sys.exc_info()[1]
 
-    def publish(self) -> None:
-        """Close the log and rename it into place, unless the disk filled up while writing it."""
+    def publish(self, target: Path | None = None) -> None:
+        """Close the log and rename it onto `target` (default: the one given at creation), unless the disk filled
+        up while writing it."""
         temporary = Path(self.baseFilename)
         try:
             self.close()
             if not is_no_space(self.error):
-                commit(temporary, self.target)
-        except (OSError, ReportingError):
+                commit(temporary, target or self.target)
+        except (OSError, AtomicWriteError):
             pass  # a full disk: the previous log stays
         finally:
             temporary.unlink(missing_ok=True)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from gnelib.reporting.atomic import (
+from gnelib.atomic import (
     DiskFull,
     IncompleteWrite,
     atomic_path,
@@ -38,7 +38,7 @@ def test_a_process_killed_midway_leaves_the_target_untouched(tmp_path):
         f"""
         import os
         from pathlib import Path
-        from gnelib.reporting.atomic import atomic_path
+        from gnelib.atomic import atomic_path
         with atomic_path(Path({str(target)!r})) as temporary:
             with open(temporary, "w") as handle:
                 handle.write("<p>half of the new rep")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gnelib.atomic import atomic_write_text
 from gnelib.cli import app
-from gnelib.reporting.atomic import atomic_write_text
 from gnelib.reporting.errors import UnsafePath
 from gnelib.reporting.lock import LOCK_NAME, run_lock
 from gnelib.reporting.worker import RunLog

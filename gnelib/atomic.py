@@ -1,31 +1,40 @@
 """Write files so readers see the old content or the new, never a half-written file.
 
 Every file a run leaves in the reports directory (executed notebook, log, HTML pages, runs.json, index.html, the
-lock's holder note) is written the same way: to a new hidden temporary file beside the target (created with
-O_EXCL, so a symbolic link planted there is never followed), checked (the size written; complete JSON for
-`.json`/`.ipynb`, a non-empty page for `.html`), fsynced, and only then renamed onto the target (a link at the
-target is replaced, not followed), then the directory is fsynced. A failed write leaves the previous file and
-raises `DiskFull` when the filesystem is full, `IncompleteWrite` when the check fails.
+lock's holder note, the aggregate store's frames and manifest) is written the same way: to a new hidden temporary
+file beside the target (created with O_EXCL, so a symbolic link planted there is never followed), checked (the size
+written; complete JSON for `.json`/`.ipynb`, a non-empty page for `.html`), fsynced, and only then renamed onto the
+target (a link at the target is replaced, not followed), then the directory is fsynced. A failed write leaves the
+previous file and raises `DiskFull` when the filesystem is full, `IncompleteWrite` when the check fails. A hard kill
+can leave a temporary file behind: `remove_temporaries` sweeps them (only names of this module's pattern). A state
+file that cannot be read is moved aside by `move_aside`, never deleted.
 """
 
+import datetime as dt
 import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gnelib.reporting.errors import ReportingError
+from gnelib.errors import GneError
 
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")  # `temporary_beside`'s names (mkstemp: 8)
 
 
-class DiskFull(ReportingError):
+class AtomicWriteError(GneError):
+    """A file was not replaced; the previous one is kept."""
+
+
+class DiskFull(AtomicWriteError):
     """A report file could not be written for lack of space (or a file size limit); the previous file is kept."""
 
 
-class IncompleteWrite(ReportingError):
+class IncompleteWrite(AtomicWriteError):
     """A temporary file failed its check (truncated JSON, empty page); it was not renamed into place."""
 
 
@@ -115,6 +124,27 @@ def write_atomic(target: Path, data: bytes) -> None:
 def atomic_write_text(target: Path, text: str) -> None:
     """Write `text` (UTF-8) to `target` atomically."""
     write_atomic(target, text.encode("utf-8"))
+
+
+def remove_temporaries(root: Path) -> list[Path]:
+    """Delete the temporary files `temporary_beside` left under `root` (a killed writer's); returns them.
+
+    Call it only while no writer can be at work there (`gne run` holds the reports directory's lock)."""
+    removed = []
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if TEMPORARY_NAME.match(name):
+                path = Path(folder, name)
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def move_aside(path: Path) -> Path:
+    """Rename an unreadable state file to `<name>.corrupt-<UTC time>` beside it (kept for a post-mortem)."""
+    aside = path.with_name(f"{path.name}.corrupt-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}")
+    os.replace(path, aside)
+    return aside
 
 
 def _fsync_directory(directory: Path) -> None:
