@@ -92,7 +92,7 @@ def _rebuilt_record(root: Path, paths: ReportPaths, template: str) -> dict:
         "week": paths.directory.parent.name,
         "parameters": papermill.get("parameters", {}),
         "action": "rebuilt",
-        "input_hash": _input_hash(paths.html) if good else "",
+        "input_hash": _input_hash(paths.html) if status == "ok" else "",  # another status is run again anyway
         "data_version": "",
         "status": status,
         "started": dt.datetime.fromtimestamp(shown.stat().st_mtime, dt.UTC).isoformat(timespec="seconds"),

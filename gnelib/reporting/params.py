@@ -172,7 +172,7 @@ def validate_week(value: object, declared: DeclaredParameter, context: Validatio
     try:
         week = canonical_week(text)
     except PeriodError as error:
-        reason = str(error).replace(repr(text), echo(text))  # the value is echoed once, shortened
+        reason = str(error).replace(f"Week {text!r}", "it", 1)  # `invalid` echoes the value (shortened)
         raise invalid(declared.name, value, f"{reason} Or use `latest` (= {facts.last_complete_week})") from None
     if not _week_key(facts.first_week) <= _week_key(week) <= _week_key(facts.last_complete_week):
         raise invalid(

@@ -3,34 +3,14 @@
 import html
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from filelock import FileLock
 
 from gnelib.reporting.lock import LOCK_NAME
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-PLAN_GOOD = """
-markets: [US, GB]
-weeks: latest
-templates:
-  chart_and_table: {}
-  failing:
-    parameters: {fail: false}
-    markets: [US]
-"""
-PLAN_FAILING = """
-markets: [US, GB]
-weeks: latest
-templates:
-  chart_and_table: {}
-  failing:
-    parameters: {fail: true}
-"""
+STALE_BANNER = re.compile(r"<!-- gne:stale -->.*?<!-- /gne:stale -->", flags=re.DOTALL)
 
 
 class Links(HTMLParser):
@@ -52,52 +32,6 @@ def links(page: Path) -> Links:
     parser = Links()
     parser.feed(page.read_text(encoding="utf-8"))
     return parser
-
-
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory, small_warehouse, gne):
-    """Three runs in one project: all good; then a failing plan; then the failing plan with --force."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copytree(FIXTURES, root / "notebooks")
-    (root / "good.yaml").write_text(PLAN_GOOD)
-    (root / "failing.yaml").write_text(PLAN_FAILING)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(root)
-        patch.setenv("GNE_WAREHOUSE", str(small_warehouse))
-        reports = root / "reports"
-        first = gne("run", "good.yaml", "--workers", "2")
-        after_first = {path: path.read_bytes() for path in reports.rglob("*.html")}
-        inodes_first = {path: path.stat().st_ino for path in reports.rglob("*.html")}
-        dry = gne("run", "failing.yaml", "--dry-run")
-        manifest_before_second = (reports / "runs.json").read_bytes()
-        second = gne("run", "failing.yaml", "--workers", "2")
-        after_second = {path: path.read_bytes() for path in reports.rglob("*.html")}
-        inodes_second = {path: path.stat().st_ino for path in reports.rglob("*.html")}
-        third = gne("run", "failing.yaml", "--workers", "2", "--force")
-        inodes_third = {path: path.stat().st_ino for path in reports.rglob("*.html")}
-    return {
-        "root": root,
-        "reports": reports,
-        "first": first,
-        "dry": dry,
-        "second": second,
-        "third": third,
-        "after_first": after_first,
-        "after_second": after_second,
-        "manifest_before_second": manifest_before_second,
-        "inodes": (inodes_first, inodes_second, inodes_third),
-        "week": _week(small_warehouse),
-    }
-
-
-def _week(warehouse: Path) -> str:
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute("SELECT value FROM warehouse_meta WHERE key = 'last_complete_week'").fetchone()[0]
-    finally:
-        con.close()
 
 
 def slot(batch, market: str, name: str, suffix: str = ".html") -> Path:
@@ -168,13 +102,39 @@ def test_the_executed_notebook_with_its_error_is_kept(batch):
     assert "ValueError" in slot(batch, "GB", "failing", ".log").read_text()
 
 
-def test_a_previous_good_report_is_kept_byte_identical_when_its_rerun_fails(batch):
+def test_a_previous_good_report_is_kept_with_a_stale_banner_when_its_rerun_fails(batch):
     kept = slot(batch, "US", "failing")
-    assert batch["after_second"][kept] == batch["after_first"][kept]
-    assert "reached the end" in kept.read_text() and "could not be produced" not in kept.read_text()
+    page = batch["after_second"][kept].decode()
+    assert STALE_BANNER.sub("", page, count=1).encode() == batch["after_first"][kept]  # only the banner added
+    assert "reached the end" in page and "could not be produced" not in page
+    generated = re.search(r"<dt>Generated</dt><dd>(.*?)</dd>", batch["after_first"][kept].decode()).group(1)
+    started = runs(batch)[f"{batch['week']}/US/failing"]["started"]  # the third (forced) run's, as the page now
+    banner = html.unescape(STALE_BANNER.search(kept.read_text()).group(0))
+    assert f"stale: the latest run failed at {started[:10]} {started[11:16]} UTC, this is the report of {generated}" \
+        in re.sub(r"<[^>]+>", "", banner)
+    assert len(STALE_BANNER.findall(kept.read_text())) == 1  # the third run replaced the second run's banner
     failure_page = slot(batch, "US", "failing", ".failed.html")
     assert "planted failure for US" in failure_page.read_text()
-    assert "failing.html" in links(failure_page).hrefs
+    assert "failing.html" in links(failure_page).hrefs and "failing.failed.html" in links(kept).hrefs
+
+
+def test_the_failed_runs_notebook_and_log_sit_beside_the_kept_reports_own(batch):
+    def errors(notebook: Path) -> list[str]:
+        cells = json.loads(notebook.read_text())["cells"]
+        return [out["ename"] for cell in cells if cell["cell_type"] == "code" for out in cell["outputs"]
+                if out["output_type"] == "error"]
+
+    assert errors(slot(batch, "US", "failing", ".ipynb")) == []  # the kept report's own notebook and log
+    assert "ValueError" not in slot(batch, "US", "failing", ".log").read_text()
+    assert errors(slot(batch, "US", "failing", ".failed.ipynb")) == ["ValueError"]
+    assert "ValueError" in slot(batch, "US", "failing", ".failed.log").read_text()
+    record = runs(batch)[f"{batch['week']}/US/failing"]
+    week = batch["week"]
+    assert (record["notebook"], record["log"]) == (f"{week}/US/failing.failed.ipynb", f"{week}/US/failing.failed.log")
+    assert (record["kept_notebook"], record["kept_log"]) == (f"{week}/US/failing.ipynb", f"{week}/US/failing.log")
+    assert not slot(batch, "GB", "failing", ".failed.ipynb").exists()  # no kept report in GB: plain names
+    assert set(links(slot(batch, "US", "failing", ".failed.html")).hrefs) >= {"failing.failed.ipynb",
+                                                                              "failing.failed.log"}
 
 
 def test_unchanged_runs_are_skipped_and_force_reruns_them(batch):
@@ -210,8 +170,12 @@ def test_the_index_lists_every_slot_with_working_relative_links(batch):
     ):
         assert f"{week}/{market}/{name}.html" in targets
     assert f"{week}/US/failing.failed.html" in targets and "runs.json" in targets
+    assert {f"{week}/US/failing.{kind}" for kind in ("ipynb", "log", "failed.ipynb", "failed.log")} <= set(targets)
     assert all(href[1:] in parser.ids for href in parser.hrefs if href.startswith("#"))
-    assert "failed · previous kept" in index.read_text()
+    text = index.read_text()
+    assert "failed · previous kept" in text
+    for run in runs(batch).values():  # the date with the time
+        assert f"{run['started'][:10]} {run['started'][11:16]} UTC" in text
 
 
 def test_bad_input_exits_2_before_anything_runs(project, gne):

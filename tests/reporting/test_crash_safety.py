@@ -8,13 +8,16 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from gnelib.atomic import TEMPORARY_NAME
 from gnelib.reporting.errors import LockBusy
 from gnelib.reporting.lifecycle import descendants, is_running
 from gnelib.reporting.lock import LOCK_NAME, run_lock
@@ -94,6 +97,16 @@ def running_batch(project: Path, warehouse: Path, started: list[int]) -> tuple[s
     return process, workers, kernels
 
 
+def kernel_folder(process: subprocess.Popen) -> Path:
+    """The run's private folder of kernel connection files; checks it is private and is where its kernels' are."""
+    folders = list(Path(tempfile.gettempdir()).glob(f"gne-run-{process.pid}-*"))
+    assert len(folders) == 1, folders
+    assert stat.S_IMODE(folders[0].stat().st_mode) == 0o700
+    connections = sorted(folders[0].glob("kernel-*.json"))
+    assert len(connections) == 2 and all(json.loads(path.read_text())["transport"] == "ipc" for path in connections)
+    return folders[0]
+
+
 def output_of(project: Path) -> str:
     return (project / "gne-run.out").read_text()
 
@@ -113,6 +126,8 @@ def lock_is_free(reports: Path) -> bool:
 def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, small_warehouse, started):
     process, workers, kernels = running_batch(project, small_warehouse, started)
     reports = project / "reports"
+    folder = kernel_folder(process)
+    assert all(str(folder) in Path(f"/proc/{pid}/cmdline").read_text() for pid in kernels)  # `-f <its file>`
     with pytest.raises(LockBusy):  # while the batch runs, a new run cannot start
         with run_lock(reports, "probe"):
             pass
@@ -131,12 +146,20 @@ def test_sigkill_of_the_parent_alone_takes_workers_and_kernels_with_it(project, 
     with run_lock(reports, "next run"):  # a new run takes the lock now
         pass
     assert (reports / "runs.json").read_bytes() == manifest  # nothing wrote after the parent died
+    assert folder.exists() and [path for path in reports.rglob("*") if TEMPORARY_NAME.match(path.name)]
+    # the next run (of the seeded, unchanged report: nothing to execute) sweeps what the killed one left
+    after = gne_process(project, small_warehouse, "notebooks/slow.ipynb", "-p", "market", "US")
+    _, stderr = after.communicate(timeout=120)
+    assert after.returncode == 0, stderr
+    assert "cleaned up after an interrupted run" in stderr and not folder.exists()
+    assert [path for path in reports.rglob("*") if TEMPORARY_NAME.match(path.name)] == []
 
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_stop_signal_stops_workers_and_kernels_before_the_lock_is_released(project, small_warehouse, signum,
                                                                             status, started):
     process, workers, kernels = running_batch(project, small_warehouse, started)
+    folder = kernel_folder(process)
     process.send_signal(signum)  # the parent alone, as a scheduler's timeout does
     process.wait(timeout=30)
     stderr = output_of(project)
@@ -146,6 +169,7 @@ def test_a_stop_signal_stops_workers_and_kernels_before_the_lock_is_released(pro
     assert f"stopped by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
     assert lock_is_free(project / "reports")
     assert not (project / "reports" / ".gne-run.lock.json").exists()
+    assert not folder.exists()  # the kernels' connection files went with the run
 
 
 def mount_small_filesystem(where: Path) -> bool:
