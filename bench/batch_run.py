@@ -2,9 +2,10 @@
 against `gne run` with warm kernels and with fresh kernels, on the same N runs of a DuckDB-querying notebook.
 
     .venv/bin/python bench/batch_run.py              # 5 markets × 2 weeks of the warehouse fixture notebook
-    .venv/bin/python bench/batch_run.py --markets 8 --weeks 1 --notebook notebooks/weekly_scorecard.ipynb
+    .venv/bin/python bench/batch_run.py --markets 8 --weeks 1 --notebook notebooks/weekly_scorecard.ipynb \
+        --notebook notebooks/metric_deep_dive.ipynb --notebook notebooks/seller_risk.ipynb   # the 24-run batch
 
-The notebook must declare `market` and `week`. Runs are the first M markets × the last W complete weeks of the
+Each notebook must declare `market` and `week`. Runs are the first M markets × the last W complete weeks of the
 warehouse ($GNE_WAREHOUSE, else data/gne.duckdb, else a small one built in a temporary directory); `gne run`
 gets them as one plan. Prints wall times and ratios.
 """
@@ -29,42 +30,44 @@ def main() -> None:
     )
     parser.add_argument("--markets", type=int, default=5, help="number of markets (default 5)")
     parser.add_argument("--weeks", type=int, default=2, help="number of weeks, newest first (default 2)")
-    parser.add_argument("--notebook", type=Path, default=DEFAULT_NOTEBOOK, help="template to run")
+    parser.add_argument(
+        "--notebook", type=Path, action="append", help="template to run (repeat for several; default: a fixture)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gne run --workers")
     parser.add_argument("--skip-naive", action="store_true", help="only time gne run")
     args = parser.parse_args()
+    notebooks = args.notebook or [DEFAULT_NOTEBOOK]
 
     with tempfile.TemporaryDirectory(prefix="gne-bench-") as scratch:
         work = Path(scratch)
         warehouse = _warehouse(work)
         env = {**os.environ, "GNE_WAREHOUSE": str(warehouse)}
         (work / "notebooks").mkdir()
-        template = work / "notebooks" / args.notebook.name
-        shutil.copy(args.notebook, template)
+        templates = [Path(shutil.copy(notebook, work / "notebooks" / notebook.name)) for notebook in notebooks]
         markets, weeks = _grid(warehouse, args.markets, args.weeks)
-        pairs = [(market, week) for week in weeks for market in markets]
+        runs = [(template, market, week) for template in templates for week in weeks for market in markets]
         plan = work / "plan.yaml"
         plan.write_text(
-            f"markets: [{', '.join(markets)}]\nweeks: [{', '.join(weeks)}]\n"
-            f"templates:\n  {template.stem}: {{}}\n"
+            f"markets: [{', '.join(markets)}]\nweeks: [{', '.join(weeks)}]\ntemplates:\n"
+            + "".join(f"  {template.stem}: {{}}\n" for template in templates)
         )
         print(
-            f"{len(pairs)} runs of {args.notebook.name}; {args.workers} workers; {os.cpu_count()} CPUs; "
-            f"warehouse {warehouse}"
+            f"{len(runs)} runs of {', '.join(t.name for t in templates)}; {args.workers} workers; "
+            f"{os.cpu_count()} CPUs; warehouse {warehouse}"
         )
 
         results: dict[str, float] = {}
         if not args.skip_naive:
-            results["naive loop (papermill CLI + nbconvert CLI)"] = _naive(work, template, pairs, env)
+            results["naive loop (papermill CLI + nbconvert CLI)"] = _naive(work, runs, env)
         for isolation in ("fresh", "warm"):
             results[f"gne run --isolation {isolation}"] = _gne(
-                work, plan, isolation, args.workers, env, len(pairs)
+                work, plan, isolation, args.workers, env, len(runs)
             )
 
         baseline = next(iter(results.values()))
         print(f"\n{'approach':<46}{'wall s':>9}{'s/run':>8}{'speed-up':>10}")
         for name, seconds in results.items():
-            print(f"{name:<46}{seconds:>9.1f}{seconds / len(pairs):>8.2f}{baseline / seconds:>9.1f}×")
+            print(f"{name:<46}{seconds:>9.1f}{seconds / len(runs):>8.2f}{baseline / seconds:>9.1f}×")
 
 
 def _warehouse(work: Path) -> Path:
@@ -88,11 +91,11 @@ def _grid(warehouse: Path, markets: int, weeks: int) -> tuple[list[str], list[st
     ]
 
 
-def _naive(work: Path, template: Path, pairs: list[tuple[str, str]], env: dict) -> float:
+def _naive(work: Path, runs: list[tuple[Path, str, str]], env: dict) -> float:
     out = work / "naive"
     out.mkdir()
     started = time.perf_counter()
-    for market, week in pairs:
+    for template, market, week in runs:
         executed = out / f"{template.stem}-{market}-{week}.ipynb"
         _check(
             [
@@ -114,7 +117,7 @@ def _naive(work: Path, template: Path, pairs: list[tuple[str, str]], env: dict) 
         )
         _check([BIN / "jupyter", "nbconvert", "--to", "html", "--no-input", executed], work, env)
     seconds = time.perf_counter() - started
-    assert len(list(out.glob("*.html"))) == len(pairs)
+    assert len(list(out.glob("*.html"))) == len(runs)
     return seconds
 
 
@@ -138,7 +141,7 @@ def _gne(work: Path, plan: Path, isolation: str, workers: int, env: dict, expect
         env,
     )
     seconds = time.perf_counter() - started
-    assert len([path for path in reports.rglob("*.html") if path.name != "index.html"]) == expected
+    assert len(list(reports.glob("*/*/*.html"))) == expected, "a report is missing"
     return seconds
 
 

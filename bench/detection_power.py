@@ -48,6 +48,7 @@ from gnelib.evaluation.power import (
     SEGMENT_TARGET,
     SIZE_LABELS,
     generator_events,
+    ideal_recall,
     quiet_cells,
     recall_table,
     score_incidents,
@@ -190,6 +191,11 @@ def run_copy(index: int, seed: int, kinds: list[str], args, workdir: Path, rng: 
         table, found = scan_weeks(conn, weeks, results)
         print(f"  copy {index}: scanned {len(weeks)} weeks in {time.perf_counter() - started:.0f} s", flush=True)
         scored = score_incidents(manifest, found)
+        cells_scanned = table.groupby(["metric", "market", "week"]).size()
+        scored["cells_scanned"] = [int(cells_scanned.get((row.metric, row.market, row.first_week), 1))
+                                   for row in scored.itertuples(index=False)]
+        scored["ideal"] = ideal_recall([[float(size) for size in sizes.split(",")] for sizes in scored["sizes_se"]],
+                                       scored["cells_scanned"])
         scored["copy"], scored["warehouse_seed"] = index, seed
         scored = deep_dive_checks(conn, scored, results)
         if index == 0 and not args.no_full_scan_timing:
@@ -308,6 +314,9 @@ def print_recall(scored: pd.DataFrame) -> pd.DataFrame:
             if total:
                 checks.append(f"{label} {'ok' if found / total >= target else 'MISS'}")
         print(f"  {kind:<18}{cells}   {', '.join(checks)}")
+    ideal = scored.groupby("size_bin", observed=False)["ideal"].mean()
+    shares = "".join(f"{pct(ideal[label], 1) if pd.notna(ideal[label]) else '-':>16}" for label in SIZE_LABELS)
+    print(f"  {'ideal detector':<18}{shares}   (knows the noise; same false-alarm budget over the cells it scans)")
     return table
 
 

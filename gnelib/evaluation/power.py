@@ -15,12 +15,17 @@ week with a flagged cell) and the injector's manifest (`gnelib.evaluation.inject
   in the copy and its source (no incident, no side effect), and that is not a generator event (`generator_events`:
   mega-sale weeks for volume metrics, experiment boundaries for their primary metric). A quiet cell is a false
   alarm when `findings` has a row for it.
+- **ideal recall** (`ideal_recall`): the chance that an oracle finds the incident — one that knows its noise
+  exactly and combines its weeks optimally (√Σ size²), but like the scan must keep false alarms within the budget
+  (`QUIET_TARGET`) over the K cells it looks at in a market × metric × week (Bonferroni: |z| ≥ Φ⁻¹(1 − budget/2K)).
+  It is the ceiling any detector with that false-alarm rate can reach, so recall is read against it.
 """
 
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from gnelib.periods import shift_week, week_of
 
@@ -64,6 +69,14 @@ def score_incidents(manifest: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame
     scored = pd.concat([manifest.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     scored["size_bin"] = size_bin(scored["size_se"])
     return scored
+
+
+def ideal_recall(sizes_se: Iterable[Sequence[float]], cells: Iterable[int], budget: float = QUIET_TARGET) -> np.ndarray:
+    """Per incident (its weekly sizes in SE units, the cells scanned in its market × metric × week): the oracle's
+    detection probability (module docstring)."""
+    size = np.array([np.sqrt(np.sum(np.square(weeks))) for weeks in sizes_se])
+    threshold = stats.norm.isf(budget / (2 * np.maximum(np.asarray(list(cells), dtype=float), 1)))
+    return stats.norm.sf(threshold - size) + stats.norm.cdf(-threshold - size)
 
 
 def recall_table(scored: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """Scoring rules of the detection power benchmark (gnelib.evaluation.power) on hand-made findings frames."""
 
+import math
+
 import pandas as pd
 
-from gnelib.evaluation.power import quiet_cells, recall_table, score_incidents, size_bin, touched_cells
+from gnelib.evaluation.power import ideal_recall, quiet_cells, recall_table, score_incidents, size_bin, touched_cells
 
 
 def incident(incident_id: int, kind: str, metric: str, market: str, segment: str, weeks: str, size: float,
@@ -73,3 +75,15 @@ def test_touched_cells_compare_numerators_and_denominators():
                                            "numerator": [10.0, 12.0], "denominator": [100.0, 100.0]})}
     after = {"refund_rate": before["refund_rate"].assign(numerator=[10.0, 13.0])}
     assert touched_cells(before, after) == {("ID", "refund_rate", "2026-W41")}
+
+
+def test_ideal_recall_is_the_power_of_a_bonferroni_z_test():
+    # One cell at a 5 % budget: the two-sided 1.96 threshold, so an incident of exactly 1.96 SE is found half
+    # the time (plus the negligible far tail); 20 cells at 2 %: threshold Φ⁻¹(1 − 0.0005) = 3.2905.
+    one = ideal_recall([[1.959964]], [1], budget=0.05)[0]
+    assert abs(one - 0.5) < 1e-3
+    twenty = ideal_recall([[3.2905267]], [20], budget=0.02)[0]
+    assert abs(twenty - 0.5) < 1e-4
+    # A two-week incident of 3 SE a week is combined as √(3² + 3²) = 4.243 SE.
+    sustained = ideal_recall([[3.0, 3.0]], [20], budget=0.02)[0]
+    assert abs(sustained - (1 - 0.5 * math.erfc((4.2426407 - 3.2905267) / math.sqrt(2)))) < 1e-4
