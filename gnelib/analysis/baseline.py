@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from gnelib.analysis.significance import STAT_COLUMNS, binary_rows, ratio_variances
 
@@ -274,16 +274,32 @@ class Tails:
         return 2 * stats.t.sf(np.abs(z) / self.scale, df)
 
 
+LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))
+"""Bounds of (log df, log scale) in `fit_tails`."""
+
+
 def fit_tails(z: np.ndarray, max_points: int = 20_000) -> Tails:
-    """Fit `Tails` to the finite standardised residuals of past weeks (maximum likelihood, centre fixed at 0);
+    """Fit `Tails` to the finite standardised residuals of past weeks (maximum likelihood, centre fixed at 0, over
+    log df and log scale — the optimum `scipy.stats.t.fit(values, floc=0)` finds, an order of magnitude faster);
     a normal when there are fewer than 50 of them."""
     values = z[np.isfinite(z)]
     if values.size < 50:
         return Tails(1e6, 1.0)
     if values.size > max_points:
         values = np.random.default_rng(0).choice(values, max_points, replace=False)
-    df, _, scale = stats.t.fit(values, floc=0)
-    return Tails(float(min(df, 1e6)), float(scale))
+    squared = values**2
+
+    def negative_log_likelihood(theta: np.ndarray) -> float:
+        df, scale = np.exp(np.clip(theta, LOG_T_BOUNDS[0], LOG_T_BOUNDS[1]))
+        value = -(values.size * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(np.pi * df)
+                                 - np.log(scale)) - (df + 1) / 2 * np.log1p(squared / (scale**2 * df)).sum())
+        return float(value) if np.isfinite(value) else np.inf
+
+    start = np.log([10.0, max(float(np.sqrt(squared.mean())), 1e-6)])
+    fitted = optimize.minimize(negative_log_likelihood, start, method="Nelder-Mead",
+                               options={"xatol": 1e-6, "fatol": 1e-9})
+    df, scale = np.exp(np.clip(fitted.x, LOG_T_BOUNDS[0], LOG_T_BOUNDS[1]))
+    return Tails(float(df), float(scale))
 
 
 def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:

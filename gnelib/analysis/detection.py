@@ -18,6 +18,7 @@ market's rows. A flagged cell must also be material (`MIN_EVENTS`, `MIN_RELATIVE
 still-maturing ratio read without a fixed horizon: its late events have not arrived).
 """
 
+import hashlib
 import weakref
 from collections.abc import Sequence
 
@@ -29,7 +30,7 @@ from gnelib.analysis.baseline import WINDOWS, CellSeries, assess
 from gnelib.analysis.insights import judge
 from gnelib.analysis.maturity import reading
 from gnelib.analysis.significance import Change, benjamini_hochberg
-from gnelib.metrics.store import Request
+from gnelib.metrics.store import AggregateStore, Request
 from gnelib.periods import shift_week, validate_week, weeks_between
 
 HISTORY = 12
@@ -99,13 +100,21 @@ def scan(
 
 def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = None, grain: str | None = None,
                 history: int = HISTORY, alpha: float = 0.05) -> pd.DataFrame:
-    """`scan` of one metric (all markets), cached per connection for the life of the connection."""
+    """`scan` of one metric (all markets), cached per connection for the life of the connection and, in a batch,
+    kept in its aggregate store, so the batch scans each metric and week once whichever kernel asks first."""
     grain = grain or grain_of(conn)
     chosen = _levels(definition, dimensions, grain)
     key = ("scan", definition.name, week, chosen, grain, history, alpha)
     cache = _cache(conn)
     if key not in cache:
-        cache[key] = _scan_metric(conn, definition, week, chosen, grain, history, alpha)
+        store = AggregateStore.active()
+        name = f"scan-{definition.name}-{week}-{hashlib.sha1(repr((definition, key)).encode()).hexdigest()[:16]}"
+        table = store.get_table(name) if store is not None else None
+        if table is None:
+            table = _scan_metric(conn, definition, week, chosen, grain, history, alpha)
+            if store is not None:
+                store.put_table(name, table)
+        cache[key] = table
     return cache[key].copy()
 
 

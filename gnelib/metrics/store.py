@@ -10,6 +10,10 @@ one period over a range of weeks, as Parquet. It answers a request whose `by` an
 together make up that level: the per-unit sums inside a cell do not depend on how many other cells are asked for,
 so filtering the stored rows gives exactly what the engine would compute. The folder's name carries the
 fingerprint of the data, the catalog and gnelib's code (chosen by the runner), so a stale store is never read.
+
+The store also keeps named result tables (`put_table` / `get_table`) that a layer above derives from the frames
+and every kernel would otherwise derive again — the weekly scan of a metric, for example. A name must spell out
+everything the table depends on besides the store's own fingerprint.
 """
 
 import json
@@ -25,6 +29,7 @@ from gnelib.atomic import atomic_path, atomic_write_text
 
 STORE_ENV = "GNE_AGGREGATES"
 MANIFEST = "manifest.json"
+TABLES = "tables"
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,19 @@ class AggregateStore:
             columns = ordered + [c for c in columns if c not in ordered]
             return frame.loc[keep, columns].sort_values(["period_start", *by]).reset_index(drop=True)
         return None
+
+
+    def put_table(self, name: str, frame: pd.DataFrame) -> None:
+        """Keep a derived table under `name` (a file name: letters, digits, `-`, `_`, `.`), atomically."""
+        folder = self.folder / TABLES
+        folder.mkdir(exist_ok=True)
+        with atomic_path(folder / f"{name}.parquet") as temporary:
+            frame.to_parquet(temporary, index=False)
+
+    def get_table(self, name: str) -> pd.DataFrame | None:
+        """The table kept under `name`, or None."""
+        path = self.folder / TABLES / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
 
 
 def week_labels(weeks) -> list[str] | None:

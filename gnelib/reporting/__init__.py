@@ -39,3 +39,11 @@ Design calls:
   outputs. Module-level state outside those (e.g. a DuckDB default connection a template registers tables in)
   is not reset: use `--isolation fresh` for templates that rely on such state.
 """
+
+import sys
+
+# nbformat validates notebooks with jsonschema, whose optional IRI format checker (the `rfc3987-syntax` package,
+# pulled in by Jupyter's own dependencies) compiles 38 Lark grammars when imported: ~3 s on every `gne` command.
+# Notebook schemas use no IRI formats, so this process goes without it (kernels are separate processes).
+sys.modules.setdefault("rfc3987_syntax", None)
+

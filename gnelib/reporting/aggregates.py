@@ -1,5 +1,6 @@
-"""Before the kernels start: compute once what the batch's scans will ask for (the batch aggregate store), and
-choose the DuckDB memory each process may use.
+"""Before the kernels start: compute once what the batch's scans will ask for (the batch aggregate store) and
+the weekly scans themselves (kept in the store, read by every kernel), and choose the DuckDB memory each process
+may use.
 
 The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later batch on the same data, catalog
 and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
@@ -12,7 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from gnelib.analysis.detection import scan_requests
+from gnelib.analysis.detection import scan, scan_requests
 from gnelib.atomic import move_aside
 from gnelib.code_version import code_hash
 from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, fill
@@ -33,17 +34,19 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
     folder = reports_dir / STORE_FOLDER / f"{data_version}-{code_hash()}"
     started = time.perf_counter()
     try:
-        with environment_set(environment), connect() as conn:
+        with environment_set({**environment, STORE_ENV: str(folder)}), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
             requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
             computed = fill(conn, _readable_store(folder), requests)
+            for week in sorted(set(weeks)):
+                scan(conn, week)
     except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
         print(f"aggregates: not prepared ({type(error).__name__}: {error}); reports read the warehouse directly",
               file=sys.stderr, flush=True)
         return {}
     reused = len(set(requests)) - computed
-    print(f"aggregates: {computed} metric frames computed, {reused} reused ({time.perf_counter() - started:.1f} s)",
-          file=sys.stderr, flush=True)
+    print(f"aggregates: {computed} metric frames computed, {reused} reused, weekly scans ready "
+          f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     _prune(folder.parent, keep=folder)
     return {STORE_ENV: str(folder)}
 

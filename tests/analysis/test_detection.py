@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gnelib.analysis.baseline import CellSeries, assess
+from gnelib.analysis.baseline import CellSeries, assess, fit_tails
 from gnelib.analysis.detection import family_adjust, scan
 from gnelib.periods import weeks_between
 from gnelib.warehouse import connect
@@ -117,3 +117,15 @@ def test_one_answer_per_cell_whichever_report_asks(small):
     mine = everywhere[everywhere["market"] == "TH"].sort_values(keys, ignore_index=True)
     pd.testing.assert_frame_equal(mine, one_market.sort_values(keys, ignore_index=True))
     assert set(everywhere["market"]) == {"US", "GB", "ID", "TH", "VN", "MY", "PH", "SG"}
+
+
+@pytest.mark.parametrize("df", [3.0, 8.0, 1e6])
+def test_tail_fit_is_scipys_maximum_likelihood_t_fit(df):
+    values = stats.t.rvs(df, scale=1.3, size=4000, random_state=np.random.default_rng(int(df) % 97))
+    tails = fit_tails(values)
+    reference_df, _, reference_scale = stats.t.fit(values, floc=0)
+    assert tails.scale == pytest.approx(reference_scale, rel=2e-3)
+    if reference_df < 1000:  # beyond that the likelihood is flat in df: both are "a normal"
+        assert tails.df == pytest.approx(reference_df, rel=2e-2)
+    else:
+        assert tails.df > 200

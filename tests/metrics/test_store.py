@@ -75,3 +75,25 @@ def test_requests_the_store_cannot_answer_go_to_the_warehouse(filled, monkeypatc
                                        by=["market"])
     for name in many:
         _same(stored_many[name], many[name], ["market"])
+
+
+def test_a_metric_scan_is_kept_in_the_store_and_read_back_by_the_next_process(filled, small_warehouse,
+                                                                             monkeypatch):
+    from gnelib.analysis.detection import scan
+
+    _, store, _ = filled
+    names = ["refund_rate", "orders"]
+    expected = scan(connect(small_warehouse), "2026-W45", metrics=names)  # no store in this process
+    monkeypatch.setenv(STORE_ENV, str(store.folder))
+    first = scan(connect(small_warehouse), "2026-W45", metrics=names)
+    pd.testing.assert_frame_equal(first, expected)
+    kept = sorted((store.folder / "tables").glob("scan-*-2026-W45-*.parquet"))
+    assert [path.name.split("-2026")[0] for path in kept] == ["scan-orders", "scan-refund_rate"]
+    read_back = scan(connect(small_warehouse), "2026-W45", metrics=names)  # another kernel: from the tables
+    pd.testing.assert_frame_equal(read_back, expected)
+    # ... and it does read them instead of scanning again: mark one to see.
+    marked = pd.read_parquet(kept[1])
+    marked["baseline"] = -1.0
+    marked.to_parquet(kept[1], index=False)
+    again = scan(connect(small_warehouse), "2026-W45", metrics=["refund_rate"])
+    assert (again["baseline"] == -1.0).all() and len(again) == int((expected["metric"] == "refund_rate").sum())
