@@ -13,8 +13,6 @@ import re
 import sys
 from pathlib import Path
 
-import nbformat
-
 import gnelib
 from gnelib.atomic import atomic_write_text, move_aside
 from gnelib.reporting.errors import ParameterError
@@ -23,7 +21,9 @@ from gnelib.reporting.paths import ReportPaths, report_paths
 
 MANIFEST_NAME = "runs.json"
 _ISO_WEEK = re.compile(r"^\d{4}-W\d{2}$")
-_INPUT_HASH = re.compile(rb'<meta name="gne-input-hash" content="([0-9a-f]*)">')
+_INPUT_HASH = re.compile(rb'<meta[^>]*name="gne-input-hash"[^>]*>')  # nbconvert may reorder the attributes
+_CONTENT = re.compile(rb'content="([0-9a-f]*)"')
+REQUIRED = ("template", "market", "week", "status", "input_hash", "started")
 REBUILT = "rebuilt from the files on disk: runs.json was lost or unreadable"
 
 
@@ -34,12 +34,21 @@ def load_manifest(reports_dir: Path) -> dict[str, dict]:
     if not path.is_file():
         return rebuild_manifest(reports_dir)
     try:
-        return {run["slot"]: run for run in json.loads(path.read_text(encoding="utf-8"))["runs"]}
+        return _parse(path.read_bytes())
     except (ValueError, KeyError, TypeError):  # not JSON (ValueError covers bad UTF-8), or not a manifest
         aside = move_aside(path)
         print(f"warning: {MANIFEST_NAME} was corrupt; moved to {aside.name}; rebuilt from the reports on disk",
               file=sys.stderr)
         return rebuild_manifest(reports_dir)
+
+
+def _parse(data: bytes) -> dict[str, dict]:
+    """The records of a manifest, by slot; ValueError unless every record has the fields the runner reads."""
+    manifest = {run["slot"]: run for run in json.loads(data)["runs"]}
+    for slot, run in manifest.items():
+        if not (isinstance(slot, str) and all(isinstance(run.get(key), str) for key in REQUIRED)):
+            raise ValueError(f"record {slot!r} lacks one of {', '.join(REQUIRED)}")
+    return manifest
 
 
 def save_manifest(reports_dir: Path, runs: dict[str, dict]) -> Path:
@@ -111,12 +120,13 @@ def _rebuilt_record(root: Path, paths: ReportPaths, template: str) -> dict:
 def _papermill_metadata(notebook: Path) -> dict:
     """The executed notebook's papermill metadata (input path, parameters); empty if it cannot be read."""
     try:
-        return dict(nbformat.read(notebook, as_version=4).metadata.get("papermill", {}))
-    except (OSError, ValueError, AttributeError):
+        return dict(json.loads(notebook.read_bytes())["metadata"]["papermill"])
+    except (OSError, ValueError, KeyError, TypeError):
         return {}
 
 
 def _input_hash(page: Path) -> str:
     with open(page, "rb") as handle:
-        found = _INPUT_HASH.search(handle.read(16384))
-    return found.group(1).decode() if found else ""
+        meta = _INPUT_HASH.search(handle.read(16384))
+    content = _CONTENT.search(meta.group(0)) if meta else None
+    return content.group(1).decode() if content else ""
