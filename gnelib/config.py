@@ -8,6 +8,7 @@ current directory).
 """
 
 import os
+import re
 import zoneinfo
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,15 @@ PACKAGED_CATALOG_NAME = "packaged"
 ENGINES = ("duckdb", "spark", "sc", "postgresql")
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 QUALIFIED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$"
+# The password of a URL's user (scheme://user:PASSWORD@host) and a libpq `password=` option.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):[^\s@]*@")
+_PASSWORD_OPTION = re.compile(r"(?P<head>[?&]password=)[^&\s]*", re.IGNORECASE)
+
+
+def mask_url(text: str) -> str:
+    """`text` with every connection URL's password replaced by `***` (`postgresql://gne:***@host/db`, also a
+    `?password=` option): the form in which a warehouse URL is ever printed, logged or written to a report."""
+    return _PASSWORD_OPTION.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>:***@", text))
 
 
 class ConfigError(GneError):

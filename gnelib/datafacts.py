@@ -1,14 +1,17 @@
 """What the data says, read only through the project config and the catalog: the as-of time, the week span, the
-values of the report grain, and the experiments (when the config names an experiments source)."""
+values of the report grain, the experiments (when the config names an experiments source), and a fingerprint of
+the tables the catalog reads."""
 
 from dataclasses import dataclass
 
 import pandas as pd
 
 from gnelib import metrics
+from gnelib.check import Schema
 from gnelib.config import Project, load_project
 from gnelib.metrics.catalog import Catalog, load_catalog
-from gnelib.metrics.compiler import compile_distinct
+from gnelib.metrics.compiler import compile_distinct, compile_table_summary, source_tables
+from gnelib.metrics.model import Metric
 from gnelib.periods import week_of, week_range, week_start
 
 
@@ -68,3 +71,24 @@ def experiments(conn, project: Project | None = None) -> list[Experiment]:
         return []
     designs = conn.sql(f"SELECT experiment_id, name FROM {project.experiments.designs} ORDER BY experiment_id")
     return [Experiment(str(row.experiment_id), str(row.name)) for row in designs.itertuples(index=False)]
+
+
+def fingerprint(conn, catalog: Catalog) -> dict[str, list[str]]:
+    """Per warehouse table the catalog reads: its row count and, for each of the catalog's time columns it holds,
+    the non-null count and newest value. It changes with any insert or delete, and with an update that sets or
+    moves one of those times (one aggregate query per table; cheap next to a batch)."""
+    times = {column.lower() for metric in catalog for column in _time_columns(metric)}
+    schema, content = Schema(conn), {}
+    for table in source_tables(catalog, catalog.views):
+        columns = schema.columns(table)
+        if columns is None:  # a missing table: its metrics are unavailable (`gne check`), nothing to version
+            content[table] = ["missing"]
+            continue
+        compiled = compile_table_summary(table, sorted(times & set(columns)), conn.dialect)
+        content[table] = [str(value) for value in conn.sql(compiled.sql).iloc[0].tolist()]
+    return content
+
+
+def _time_columns(metric: Metric) -> list[str]:
+    duration = [metric.duration.start, metric.duration.end] if metric.duration else []
+    return [metric.time_column, *([metric.event_time_column] if metric.event_time_column else []), *duration]

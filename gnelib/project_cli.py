@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gnelib.config import CONFIG_NAME, ENGINES
+from gnelib.config import CONFIG_NAME, ENGINES, mask_url
 from gnelib.errors import GneError
 
 EXIT_OK, EXIT_PROBLEMS = 0, 2
@@ -102,7 +102,8 @@ def check(
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_PROBLEMS) from None
     report = check_project(project, execute=not quick)
-    print(f"config {project.origin}; source {project.source}; catalog {project.catalog}; grain {project.grain}")
+    print(f"config {project.origin}; source {mask_url(project.source)}; catalog {project.catalog}; "
+          f"grain {project.grain}")
     if report.ok:
         print(f"ok: {report.checked_metrics} metrics over {report.tables} tables, grain, calendar and completeness "
               "check usable.")

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from second_warehouse.fixtures import shop, shop_weekly_run  # noqa: F401 — shared by second_warehouse/ and browser/
 
 from gnelib.warehouse import build_warehouse
 from gnelib.warehouse.connection import WAREHOUSE_ENV_VAR

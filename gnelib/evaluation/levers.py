@@ -17,6 +17,10 @@ metric's denominator (so a cell's rate moves by k / denominator for k orders):
 
 Every change is a `RowChange` (an UPDATE by key or an INSERT of whole rows), built from a read-only look at the
 source warehouse and applied to a writable copy.
+
+Demo-specific by design: the levers read and write the demo warehouse's own tables (`orders`, `after_sales`,
+`reviews`) in DuckDB SQL, since planting an incident means editing raw rows of a known schema. They serve the
+detection benchmark on copies of the demo warehouse, not reports, which read only through the config and catalog.
 """
 
 from collections.abc import Sequence

@@ -13,7 +13,7 @@ from gnelib.metrics.catalog import Catalog, load_catalog
 from gnelib.metrics.compiler import CompiledQuery, compile_frames
 from gnelib.metrics.errors import CatalogError, MetricError, UnknownChoiceError
 from gnelib.metrics.model import Metric
-from gnelib.metrics.query import compile_query, compute, compute_many, samples, sql
+from gnelib.metrics.query import compile_query, compute, compute_many, records, samples, sql
 
 
 def get(name: str, catalog: Catalog | str | os.PathLike | None = None) -> Metric:
@@ -35,6 +35,7 @@ __all__ = [
     "compute_many",
     "get",
     "load_catalog",
+    "records",
     "samples",
     "sql",
 ]

@@ -6,7 +6,8 @@ ever sees one row per cell. Identifiers come from the validated catalog; every u
 values, horizon) is a named bound parameter (`$p0` in DuckDB, `:p0` in Spark, `%(p0)s` in PostgreSQL).
 """
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from gnelib.metrics.errors import MetricError, UnknownChoiceError
-from gnelib.metrics.model import Metric, View
+from gnelib.metrics.model import IDENTIFIER, Metric, View
 
 DIALECTS = ("duckdb", "spark", "postgres", "trino")
 SCAFFOLD_DIALECT = "duckdb"  # the dialect of the snippets this module writes itself
@@ -209,6 +210,65 @@ def compile_distinct(metric: Metric, views: Mapping[str, View], column: str, dia
     query = sqlglot.select(exp.alias_(exp.column(column), "value")).distinct().from_(_source(metric))
     query = query.where(exp.column(column).is_(exp.null()).not_())
     return _finish(_with_views(query, metric, views), _Params(), dialect)
+
+
+def compile_records(
+    metric: Metric,
+    views: Mapping[str, View],
+    columns: Sequence[str],
+    *,
+    where: Mapping[str, list[object]] | None = None,
+    ranges: Sequence[tuple[datetime, datetime]] = (),
+    distinct: bool = False,
+    dialect: str = "duckdb",
+) -> CompiledQuery:
+    """The rows of the metric's source that it counts (its filters, `ranges` of its time column, `where`), with
+    `columns` of that source and no aggregation (`distinct`: each combination once)."""
+    params = _Params()
+    query = sqlglot.select(*map(_identifier, columns)).distinct(distinct=distinct).from_(_source(metric))
+    query = query.where(*_conditions(metric, where, ranges, params))
+    return _finish(_with_views(query, metric, views), params, dialect)
+
+
+def compile_rows(
+    table: str,
+    columns: Sequence[str] = (),
+    *,
+    equals: Mapping[str, object] | None = None,
+    order_by: Sequence[str] = (),
+    dialect: str = "duckdb",
+) -> CompiledQuery:
+    """`SELECT columns (all when empty) FROM table WHERE column = value … ORDER BY …` with every value bound: for
+    tables the project config names (the experiments source)."""
+    params = _Params()
+    query = sqlglot.select(*(map(_identifier, columns) if columns else [exp.Star()])).from_(exp.to_table(table))
+    for column, value in (equals or {}).items():
+        query = query.where(_identifier(column).eq(params.bind(value)))
+    return _finish(query.order_by(*map(_identifier, order_by)), params, dialect)
+
+
+def source_tables(metrics: Iterable[Metric], views: Mapping[str, View]) -> list[str]:
+    """The warehouse tables `metrics` read: their sources that are tables, and the tables of the views they use."""
+    tables: set[str] = set()
+    for metric in metrics:
+        if metric.source not in views:
+            tables.add(metric.source)
+        for name in _views_needed(metric.source, views):
+            body = views[name].query()
+            local = {cte.alias_or_name for cte in body.find_all(exp.CTE)} | set(views)
+            tables |= {".".join(part.name for part in table.parts) for table in body.find_all(exp.Table)
+                       if table.db or table.name not in local}
+    return sorted(tables)
+
+
+def compile_table_summary(table: str, columns: Sequence[str], dialect: str) -> CompiledQuery:
+    """One row: `row_count` of `table`, and per column `i` of `columns` its non-null count `filled_i` and its
+    largest value `newest_i` (a cheap fingerprint of the table's content)."""
+    select = [exp.alias_(exp.Count(this=exp.Star()), "row_count")]
+    for index, column in enumerate(columns):
+        select += [exp.alias_(exp.Count(this=_identifier(column)), f"filled_{index}"),
+                   exp.alias_(exp.func("MAX", _identifier(column)), f"newest_{index}")]
+    return _finish(sqlglot.select(*select).from_(exp.to_table(table)), _Params(), dialect)
 
 
 def compile_latest_time(metric: Metric, views: Mapping[str, View], dialect: str) -> CompiledQuery:
@@ -424,6 +484,13 @@ def _period_start(metric: Metric, period: str) -> exp.Expression:
     return _scaffold(
         f"CAST(DATE_TRUNC('week', {time}) AS DATE)" if period == "week" else f"CAST({time} AS DATE)"
     )
+
+
+def _identifier(name: str) -> exp.Column:
+    """A plain column name as a column (anything else is refused, never pasted into SQL)."""
+    if not re.match(IDENTIFIER, name):
+        raise MetricError(f"{name!r} is not a plain column name.")
+    return exp.column(name)
 
 
 def _cell_keys(by: Sequence[str]) -> list[exp.Column]:

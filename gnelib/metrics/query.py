@@ -17,6 +17,7 @@ from gnelib.metrics.compiler import (
     compile_frame,
     compile_frames,
     compile_latest_time,
+    compile_records,
     compile_samples,
 )
 from gnelib.metrics.engine import Connection, as_connection, connection_meta
@@ -117,6 +118,26 @@ def samples(
     frame = _run(connection, compiled)
     frame.insert(0, "period", _labels(frame["period_start"], period))
     return frame.drop(columns="period_start").reset_index(drop=True)
+
+
+def records(
+    conn: object,
+    metric: str | Metric,
+    columns: Sequence[str],
+    weeks: WeeksArg = None,
+    where: Mapping[str, object] | None = None,
+    distinct: bool = False,
+    catalog: CatalogArg = None,
+) -> pd.DataFrame:
+    """The rows behind `metric` (its source with its filters, `weeks` of its time column and `where` applied), with
+    `columns` of its source, unaggregated: for report tables of individual events or units (`distinct`: each
+    combination of the columns once)."""
+    connection, definition, catalog = _prepare(conn, metric, catalog)
+    checked = check_where(definition, where)
+    _check_where_values(connection, definition, catalog, checked)
+    compiled = compile_records(definition, catalog.views, columns, where=checked, ranges=week_ranges(weeks),
+                               distinct=distinct, dialect=connection.dialect)
+    return _run(connection, compiled)
 
 
 def compile_query(

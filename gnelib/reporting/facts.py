@@ -65,6 +65,7 @@ def load_facts(
         span = datafacts.week_span(conn, project, definitions)
         markets = datafacts.grain_values(conn, project, definitions)
         experiments = datafacts.experiments(conn, project)
+        content = None if _local_file(project.source) else datafacts.fingerprint(conn, definitions)
     finally:
         conn.close()
     if not markets:
@@ -81,7 +82,7 @@ def load_facts(
         as_of=f"{span.as_of:%Y-%m-%d %H:%M:%S}",
         experiments=tuple(experiment.name for experiment in experiments),
         experiment_ids=tuple(experiment.experiment_id for experiment in experiments),
-        data_version=data_version(project, definitions, span),
+        data_version=data_version(project, definitions, span, content),
         metric_names=tuple(definitions.names()),
         groups=tuple(definitions.by_pillar()),
         source_given=project.source_given,
@@ -89,13 +90,21 @@ def load_facts(
     )
 
 
-def data_version(project: Project, catalog: Catalog, span: datafacts.WeekSpan) -> str:
-    """A short hash of the source, its as-of time and (for a file) size and mtime, and the catalog files: it
-    changes when the data or the metric definitions do."""
+def data_version(project: Project, catalog: Catalog, span: datafacts.WeekSpan,
+                 content: dict[str, list[str]] | None = None) -> str:
+    """A short hash of the source, its as-of time, the data (a file's size and mtime; a server's `content`, the
+    tables' fingerprint from `datafacts.fingerprint`) and the catalog files: it changes when the data or the metric
+    definitions do."""
     payload: dict[str, object] = {"source": project.source, "as_of": str(span.as_of), "weeks": str(span)}
-    location = Path(project.source)
-    if "://" not in project.source and location.is_file():
-        stat = location.stat()
+    if _local_file(project.source):
+        stat = Path(project.source).stat()
         payload.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+    if content is not None:
+        payload["content"] = content
     payload["catalog"] = [hashlib.sha256(path.read_bytes()).hexdigest() for path in catalog.files]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _local_file(source: str) -> bool:
+    """A DuckDB file on this machine (its size and mtime version it), not a server or a Parquet folder."""
+    return "://" not in source and Path(source).is_file()

@@ -5,6 +5,7 @@ import re
 import shlex
 from pathlib import Path
 
+from gnelib.config import mask_url
 from gnelib.metrics.catalog import PACKAGED_CATALOG
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.spec import RunSpec
@@ -16,12 +17,13 @@ def rerun_command(spec: RunSpec, reports_dir: Path, facts: WarehouseFacts, cwd: 
     """`gne run <template> -p NAME VALUE ... --reports-dir D --warehouse W [--catalog C] --force`.
 
     The warehouse and catalog are written as they were named: `"$GNE_WAREHOUSE"` when the environment chose them,
-    the option's own text, or the config's value; paths under `cwd` relative to it."""
+    the option's own text, or the config's value; paths under `cwd` relative to it; a URL's password as `***`."""
     words = [shlex.quote(word) for word in ("gne", "run", _relative(spec.template, cwd))]
     for name, value in spec.parameters.items():
         words += ["-p", shlex.quote(name), shlex.quote(str(value))]
     words += ["--reports-dir", shlex.quote(_relative(reports_dir, cwd))]
-    words += ["--warehouse", _given(facts.source_given) or shlex.quote(_relative_source(facts.source, cwd))]
+    words += ["--warehouse", _given(mask_url(facts.source_given))
+              or shlex.quote(mask_url(_relative_source(facts.source, cwd)))]
     if facts.catalog_given or facts.catalog != PACKAGED_CATALOG:
         words += ["--catalog", _given(facts.catalog_given) or shlex.quote(_relative(facts.catalog, cwd))]
     return " ".join([*words, "--force"])

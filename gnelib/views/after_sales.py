@@ -16,7 +16,7 @@ from gnelib.analysis.insights import Insight
 from gnelib.analysis.maturity import describe as describe_reading
 from gnelib.analysis.maturity import reading
 from gnelib.formats import format_p_value, format_value
-from gnelib.periods import shift_week, week_range
+from gnelib.periods import week_range
 from gnelib.views.common import (
     HISTORY_WEEKS,
     TRAILING_WEEKS,
@@ -39,6 +39,8 @@ REQUEST_METRICS = ("dispute_escalation_rate", "dispute_seller_win_rate", "median
 MIX_COLUMNS = {"type": ("request type", None), "reason": ("reason", None), "requests": ("requests this week", "count"),
                "share": ("share of requests", "percent"), "baseline_share": ("share, previous 4 weeks", "percent"),
                "approval_rate": ("approved", "percent"), "refunded_usd": ("refunded (USD)", "currency")}
+REQUEST_COLUMNS = {"requested_at": "requested_at", "after_sales_type": "type", "after_sales_reason": "reason",
+                   "after_sales_status": "status", "refund_amount_usd": "refunded_usd"}  # order_facts → request_mix
 SEGMENT_COLUMNS = {"segment": ("segment", None), "baseline": ("before", "percent"), "current": ("read week", "percent"),
                    "orders": ("orders, read week", "count")}
 
@@ -112,18 +114,12 @@ def segment_table(segments: pd.DataFrame, dimension: str, week: str) -> pd.DataF
 def request_mix(conn, market: str, week: str, trailing: int = TRAILING_WEEKS) -> pd.DataFrame:
     """After-sales requests made in `week` by type × reason: `requests`, `share` of all requests, the same share
     over the `trailing` previous weeks (`baseline_requests` in all of them), `approval_rate` (of all requests,
-    decided or not) and `refunded_usd`."""
-    start, end = week_range(shift_week(week, -trailing))[0], week_range(week)[1]
-    rows = conn.sql(
-        "SELECT DATE_TRUNC('week', a.requested_at) AS week_start, a.type, a.reason, COUNT(*) AS requests, "
-        "SUM(CASE WHEN a.status = 'approved' THEN 1 ELSE 0 END) AS approved, "
-        "SUM(a.refund_amount_usd) AS refunded_usd "
-        "FROM after_sales AS a JOIN orders AS o ON o.order_id = a.order_id "
-        "WHERE ($market IS NULL OR o.market = $market) AND a.requested_at >= $start AND a.requested_at < $end "
-        "GROUP BY 1, 2, 3",
-        {"market": market_label(market), "start": start.to_pydatetime(), "end": end.to_pydatetime()},
-    )
-    is_current = pd.to_datetime(rows["week_start"]) == week_range(week)[0]
+    decided or not) and `refunded_usd`: the rows behind the catalog's `dispute_escalation_rate` (one per request)."""
+    rows = metrics.records(conn, "dispute_escalation_rate", list(REQUEST_COLUMNS), weeks=window(week, trailing + 1),
+                           where=market_where(market)).rename(columns=REQUEST_COLUMNS)
+    rows["approved"] = (rows["status"] == "approved").astype(int)
+    rows["requests"] = 1
+    is_current = pd.to_datetime(rows["requested_at"]) >= week_range(week)[0]
     current = rows[is_current].groupby(["type", "reason"])[["requests", "approved", "refunded_usd"]].sum()
     before = rows[~is_current].groupby(["type", "reason"])["requests"].sum()
     table = current.reindex(current.index.union(before.index), fill_value=0)

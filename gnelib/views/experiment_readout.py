@@ -15,6 +15,7 @@ from gnelib.analysis.insights import Insight
 from gnelib.config import Experiments, load_project
 from gnelib.errors import GneError
 from gnelib.formats import format_p_value, format_relative, format_value
+from gnelib.metrics.compiler import compile_rows
 from gnelib.reporting.errors import choices_hint
 from gnelib.views.common import finding
 from gnelib.viz.charts import plain_text
@@ -26,6 +27,7 @@ EFFECT_COLUMNS = {"label": ("measure", None), "control_text": ("control", None),
                   "relative": ("relative change", "relative"), "ci": ("95% CI (relative)", None),
                   "p_value": ("p-value", "p_value"), "variance_reduction": ("variance removed by CUPED", "percent")}
 
+UNIT_COLUMNS = ("variant", "pre_orders", "pre_defects", "orders", "defects", "gmv_usd", "pre_gmv_usd")
 SRM_COLUMNS = {"arm": ("arm", None), "units": ("sellers", "count"), "expected_units": ("expected by design", "decimal"),
                "observed_share": ("observed share", "percent"), "designed_share": ("designed share", "percent")}
 
@@ -61,7 +63,7 @@ def _source() -> Experiments:
 def load_design(conn, name: str) -> pd.Series:
     """The design row of experiment `name`; ExperimentError lists the valid names."""
     table = _source().designs  # validated as a (qualified) identifier by the config
-    designs = conn.sql(f"SELECT * FROM {table} ORDER BY experiment_id")
+    designs = _rows(conn, table, order_by=["experiment_id"])
     match = designs[designs["name"] == name]
     if match.empty:
         raise ExperimentError(f"Experiment {name!r} is not in {table}; "
@@ -71,11 +73,14 @@ def load_design(conn, name: str) -> pd.Series:
 
 def load_units(conn, experiment_id: int) -> pd.DataFrame:
     """One row per randomised unit with its variant, pre-period and test-period outcomes (ids stay internal)."""
-    return conn.sql(
-        "SELECT variant, pre_orders, pre_defects, orders, defects, gmv_usd, pre_gmv_usd "
-        f"FROM {_source().units} WHERE experiment_id = $experiment ORDER BY seller_id",
-        {"experiment": int(experiment_id)},
-    )
+    return _rows(conn, _source().units, UNIT_COLUMNS, equals={"experiment_id": int(experiment_id)},
+                 order_by=["seller_id"])
+
+
+def _rows(conn, table: str, columns=(), **options) -> pd.DataFrame:
+    """Rows of a config-named table, in the connection's SQL dialect with bound values."""
+    compiled = compile_rows(table, columns, dialect=conn.dialect, **options)
+    return conn.sql(compiled.sql, compiled.params)
 
 
 def readout(conn, name: str, alpha: float = 0.05) -> Readout:

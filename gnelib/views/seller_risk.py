@@ -115,7 +115,7 @@ def top_risky_sellers(conn, market: str, week: str, limit: int = 15, min_cancels
            .sort_values(["excess_cancels", "orders"], ascending=False).head(limit))
     _, end = week_range(week)
     status = _enforcement_status(conn, market, end)
-    tenure = _tenure_days(conn, market, end)
+    tenure = _tenure_days(conn, market, week, end)
     top = top.merge(tenure, on="seller_id", how="left").merge(status, on="seller_id", how="left")
     top["enforcement"] = top["enforcement"].fillna("none")
     top["actions_to_date"] = top["actions_to_date"].fillna(0).astype(int)
@@ -125,28 +125,27 @@ def top_risky_sellers(conn, market: str, week: str, limit: int = 15, min_cancels
 
 
 def _enforcement_status(conn, market: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Per seller: the latest enforcement action before `end` as `action · reason · date`, and the action count."""
-    actions = conn.sql(
-        "SELECT seller_id, action, reason, actioned_at FROM enforcement "
-        "WHERE ($market IS NULL OR market = $market) AND actioned_at < $end",
-        {"market": market_label(market), "end": end.to_pydatetime()},
-    )
+    """Per seller: the latest enforcement action before `end` as `action · reason · date`, and the action count
+    (the rows behind the catalog's `enforcement_actions`)."""
+    actions = metrics.records(conn, "enforcement_actions", ["seller_id", "action", "reason", "actioned_at"],
+                              where=market_where(market))
+    actions = actions[pd.to_datetime(actions["actioned_at"]) < end]
     if actions.empty:
         return pd.DataFrame(columns=["seller_id", "enforcement", "actions_to_date"])
-    actions = actions.sort_values("actioned_at")
+    actions = actions.sort_values(["actioned_at", "action", "reason"])
     latest = actions.groupby("seller_id").tail(1).set_index("seller_id")
     label = (latest["action"] + " · " + latest["reason"] + " · "
              + pd.to_datetime(latest["actioned_at"]).dt.strftime("%Y-%m-%d"))
     return pd.DataFrame({"enforcement": label, "actions_to_date": actions.groupby("seller_id").size()}).reset_index()
 
 
-def _tenure_days(conn, market: str, end: pd.Timestamp) -> pd.DataFrame:
-    """Days since each seller joined, at `end`."""
-    return conn.sql(
-        "SELECT seller_id, DATE_DIFF('day', joined_at, CAST($end AS TIMESTAMP)) AS tenure_days FROM sellers "
-        "WHERE $market IS NULL OR market = $market",
-        {"market": market_label(market), "end": end.to_pydatetime()},
-    )
+def _tenure_days(conn, market: str, week: str, end: pd.Timestamp) -> pd.DataFrame:
+    """Whole days from the day each seller with orders in `week` joined to `end` (the sellers of the catalog's
+    `seller_fault_cancel_rate` rows)."""
+    sellers = metrics.records(conn, "seller_fault_cancel_rate", ["seller_id", "seller_joined_at"], weeks=week,
+                              where=market_where(market), distinct=True)
+    joined = pd.to_datetime(sellers["seller_joined_at"]).dt.normalize()
+    return pd.DataFrame({"seller_id": sellers["seller_id"], "tenure_days": (end.normalize() - joined).dt.days})
 
 
 def key_insights(conn, market: str, week: str, limit: int = 6) -> list[Insight]:

@@ -7,6 +7,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from gnelib.config import mask_url
 from gnelib.console import make_console
 from gnelib.errors import GneError
 from gnelib.warehouse.connection import connect, default_warehouse_path
@@ -111,6 +112,7 @@ def info(
     from gnelib.config import load_project
     from gnelib.datafacts import grain_values, week_span
     from gnelib.metrics.catalog import load_catalog
+    from gnelib.metrics.compiler import source_tables
 
     try:
         project = load_project()
@@ -123,7 +125,7 @@ def info(
         _fail(error)
     try:
         console.print(
-            f"[bold]{path or project.source}[/bold] (config {project.origin}): as of {meta['as_of']} "
+            f"[bold]{path or mask_url(project.source)}[/bold] (config {project.origin}): as of {meta['as_of']} "
             f"({project.calendar.time_zone}), complete weeks {span.first_week}..{span.last_complete_week}, "
             f"{len(values)} {project.grain} values: {', '.join(values)}"
         )
@@ -131,7 +133,7 @@ def info(
         if extra:
             console.print("metadata: " + ", ".join(f"{key}={value}" for key, value in extra.items()))
         schema = Schema(conn)
-        sources = sorted({table for metric in catalog for table in _base_tables(metric.source, catalog)})
+        sources = source_tables(catalog, catalog.views)
         tables = Table(title="tables the catalog reads")
         tables.add_column("table")
         tables.add_column("rows", justify="right")
@@ -146,20 +148,6 @@ def info(
             _print_incidents(conn)
     finally:
         conn.close()
-
-
-def _base_tables(source: str, catalog) -> set[str]:
-    """The warehouse tables behind a metric source (a table, or a view and the views it reads)."""
-    from sqlglot import exp
-
-    from gnelib.check import _table_name, _views_read
-
-    views = _views_read(source, catalog)
-    if not views:
-        return {source}
-    names = {_table_name(table) for view in views for table in catalog.views[view].query().find_all(exp.Table)}
-    ctes = {cte.alias for view in views for cte in catalog.views[view].query().find_all(exp.CTE)}
-    return {name for name in names if name not in catalog.views and name not in ctes}
 
 
 def _print_incidents(conn) -> None:

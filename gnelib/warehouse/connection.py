@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import duckdb
 import pandas as pd
 
+from gnelib.config import mask_url
 from gnelib.warehouse.errors import WarehouseError
 from gnelib.warehouse.postgres import open_postgresql
 from gnelib.warehouse.spark import open_spark, open_spark_connect
@@ -141,7 +142,7 @@ class ProjectConnection:
             value = as_of[0][0] if as_of else None
             if value is None or pd.isna(value):
                 raise WarehouseError(f"calendar.as_of in {self.project.origin} returned no timestamp on "
-                                     f"{self.project.source}; point it at a query or column that has one.")
+                                     f"{mask_url(self.project.source)}; point it at a query or column that has one.")
             meta["as_of"] = str(pd.Timestamp(value))
             self._meta = meta
         return dict(self._meta)
@@ -153,8 +154,8 @@ class ProjectConnection:
             return list(self.engine.sql(query).itertuples(index=False, name=None))
         except Exception as error:  # any engine's error: say which config field to fix
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise WarehouseError(f"{field} in {self.project.origin} fails on {self.project.source}: {first_line}. "
-                                 f"Fix `{field}` (or check the warehouse with `gne check`).") from None
+            raise WarehouseError(f"{field} in {self.project.origin} fails on {mask_url(self.project.source)}: "
+                                 f"{first_line}. Fix `{field}` (or check the warehouse with `gne check`).") from None
 
     def close(self) -> None:
         self.engine.close()

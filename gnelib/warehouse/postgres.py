@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from gnelib.config import mask_url
 from gnelib.warehouse.errors import WarehouseError
 
 INSTALL_HINT = "PostgreSQL support is not installed: pip install 'gnelib[postgres]' (psycopg 3)."
@@ -53,7 +54,7 @@ class PostgresConnection:
         try:
             self._con = psycopg.connect(url, autocommit=True)
         except psycopg.Error as error:
-            raise WarehouseError(f"Cannot connect to PostgreSQL at {_redact(url)}: {_first_line(error)}") from None
+            raise WarehouseError(f"Cannot connect to PostgreSQL at {mask_url(url)}: {_first_line(error)}") from None
         self._con.adapters.register_loader("numeric", FloatLoader)  # NUMERIC → float, as DuckDB's DOUBLE
         self._con.execute("SET TIME ZONE 'UTC'")  # warehouse timestamps are naive UTC; DATE_TRUNC on dates too
         if read_only:
@@ -83,7 +84,7 @@ class PostgresConnection:
         self.close()
 
     def __repr__(self) -> str:
-        return f"PostgresConnection({_redact(self.url)!r})"
+        return f"PostgresConnection({mask_url(self.url)!r})"
 
 
 def open_postgresql(location: str) -> PostgresConnection:
@@ -143,15 +144,6 @@ def _frame(rows: list[tuple], names: list[str]) -> pd.DataFrame:
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _redact(url: str) -> str:
-    """`url` without its password."""
-    scheme, _, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
 
 
 def _first_line(error: Exception) -> str:

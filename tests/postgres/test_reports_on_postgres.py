@@ -1,33 +1,81 @@
-"""The generic templates run through `gne run --warehouse postgresql://…` and say what the DuckDB run on the same
-data says: the same key numbers, insight sentences, cards and tables."""
+"""Every template runs through `gne run --warehouse postgresql://…` and says what the DuckDB run on the same data
+says: the same key numbers, insight sentences, cards and tables. The PostgreSQL URL carries a password, which no
+output and no file under the reports directory shows (a planted failing run puts the URL on its failure page).
+
+One batch per engine, side by side: the generic templates, the domain templates and the failing fixture."""
+
+import json
+import shutil
 
 import pytest
-from engine_reports import assert_same_report, finish_run, start_run, write_plan
+import yaml
+from engine_reports import REPO, assert_same_report, start_run
 
 MARKET, WEEK = "ID", "2026-W47"
-TEMPLATES = {"weekly_scorecard": {}, "metric_deep_dive": {"metric": "counterfeit_claim_rate"}}
+SECRET = "s3cret-pg-7f2c"  # the trust-auth test server accepts and ignores it; only its absence in output matters
+TEMPLATES = {
+    "weekly_scorecard": {},
+    "metric_deep_dive": {"parameters": {"metric": "counterfeit_claim_rate"}},
+    "seller_risk": {},
+    "listing_compliance": {},
+    "after_sales": {},
+    "experiment_readout": {"markets": ["all"], "parameters": {"experiment": "dispatch_sla_nudge"}},
+}
+FAILING = "failing"  # tests/reporting/fixtures/failing.ipynb: raises in its third cell
+PAGES = {name: f"{WEEK}/{'all' if 'markets' in plan else MARKET}/{name}.html" for name, plan in TEMPLATES.items()}
+
+
+def with_password(url: str) -> str:
+    """`postgresql://gne@host…` → `postgresql://gne:SECRET@host…`."""
+    scheme, _, rest = url.partition("://")
+    user, _, host = rest.partition("@")
+    return f"{scheme}://{user}:{SECRET}@{host}"
 
 
 @pytest.fixture(scope="module")
 def runs(postgres_url, small_warehouse, tmp_path_factory):
-    """The same plan on PostgreSQL and on the DuckDB file, run side by side; their reports directories."""
+    """The same plan on PostgreSQL (URL with a password) and on the DuckDB file, run side by side: their reports
+    directories and outputs. Each exits 1 (the failing fixture) with every other run ok."""
     folder = tmp_path_factory.mktemp("postgres-reports")
-    plan = write_plan(folder / "plan.yaml", MARKET, WEEK, TEMPLATES)
+    templates = folder / "templates"
+    templates.mkdir()
+    for name in TEMPLATES:
+        shutil.copy(REPO / "notebooks" / f"{name}.ipynb", templates)
+    shutil.copy(REPO / "tests" / "reporting" / "fixtures" / f"{FAILING}.ipynb", templates)
+    plan = folder / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"templates_dir": str(templates), "markets": [MARKET], "weeks": [WEEK],
+                                    "templates": {**TEMPLATES, FAILING: {}}}, sort_keys=False))
     started = {name: start_run(plan, warehouse, folder / name)
-               for name, warehouse in (("postgres", postgres_url), ("duckdb", str(small_warehouse)))}
-    outputs = {name: finish_run(process) for name, process in started.items()}
+               for name, warehouse in (("postgres", with_password(postgres_url)), ("duckdb", str(small_warehouse)))}
+    outputs = {name: process.communicate(timeout=900)[0] for name, process in started.items()}
+    for name, process in started.items():
+        records = json.loads((folder / name / "runs.json").read_text())["runs"]
+        statuses = {record["template"]: record["status"] for record in records}
+        assert process.returncode == 1, f"{name}: gne run exited {process.returncode}:\n{outputs[name]}"
+        assert statuses == {**dict.fromkeys(TEMPLATES, "ok"), FAILING: "failed"}, (statuses, outputs[name])
     assert "aggregates: 0 metric frames computed" not in outputs["postgres"], outputs["postgres"]
-    return {name: folder / name for name in started}
+    return {"reports": {name: folder / name for name in started}, "outputs": outputs}
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_report_says_what_the_duckdb_report_says(runs, template):
-    page = f"{WEEK}/{MARKET}/{template}.html"
-    facts = assert_same_report(runs["postgres"] / page, runs["duckdb"] / page)
-    assert f"Market {MARKET}" in facts["header"] and f"Week {WEEK}" in facts["header"]
+    reports = runs["reports"]
+    facts = assert_same_report(reports["postgres"] / PAGES[template], reports["duckdb"] / PAGES[template])
+    assert f"Week {WEEK}" in facts["header"]
 
 
 def test_weekly_digest_says_what_the_duckdb_digest_says(runs):
     """The batch's digest: the weekly scan of every market on PostgreSQL (this week's and last week's findings)."""
     page = f"{WEEK}/digest.html"
-    assert_same_report(runs["postgres"] / page, runs["duckdb"] / page, needs=("insights",))
+    assert_same_report(runs["reports"]["postgres"] / page, runs["reports"]["duckdb"] / page, needs=("insights",))
+
+
+def test_the_url_password_is_in_no_output_and_no_file(runs):
+    reports = runs["reports"]["postgres"]
+    failure = (reports / f"{WEEK}/{MARKET}/{FAILING}.html").read_text(encoding="utf-8")
+    assert "gne:***@127.0.0.1" in failure  # the re-run command names the warehouse, masked
+    assert SECRET not in runs["outputs"]["postgres"]
+    leaks = [path for path in reports.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()]
+    assert not leaks, f"the password is written in {leaks}"
+    assert len(list(reports.rglob("*.log"))) == len(TEMPLATES) + 1  # every run's log was searched
+

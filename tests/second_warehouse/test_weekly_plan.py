@@ -1,53 +1,25 @@
 """The weekly plan end to end on the second warehouse (grain region, its own catalog, no experiments, no
 after-sales): domain templates are not run, each with its reason in the plan output and the index; the generic
-templates run for every region."""
-
-import json
-from pathlib import Path
+templates run for every region. The run is the session's `shop_weekly_run` (also opened in Chromium by
+tests/browser/test_second_warehouse_in_browser.py)."""
 
 import pytest
-from typer.testing import CliRunner
 
-from gnelib.cli import app
-
-REPO = Path(__file__).parents[2]
-REGIONS = ["east", "north", "south", "west"]
-GENERIC = ["weekly_scorecard", "metric_deep_dive"]
-DOMAIN = {
-    "seller_risk": "the catalog has no metric enforcement_actions",
-    "listing_compliance": "the catalog has no metric listing_violation_rate",
-    "after_sales": "the catalog has no metric refund_rate",
-    "experiment_readout": "the project config names no experiments source",
-}
+from second_warehouse.fixtures import GENERIC, REGIONS, SKIPPED, WEEK
 
 
 @pytest.fixture(scope="module")
-def run(shop, tmp_path_factory):
-    """`gne run` of the weekly plan's templates (the deep dive on one of this catalog's metrics), once."""
-    plan = shop / "weekly.yaml"
-    plan.write_text(
-        f"templates_dir: {REPO / 'notebooks'}\nmarkets: all\nweeks: latest\ntemplates:\n"
-        "  weekly_scorecard: {}\n  metric_deep_dive: {parameters: {metric: late_shipment_rate}}\n"
-        "  seller_risk: {}\n  listing_compliance: {}\n  after_sales: {}\n  experiment_readout: {markets: [all]}\n"
-    )
-    reports = tmp_path_factory.mktemp("shop-reports")
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("GNE_WAREHOUSE", "GNE_CATALOG", "GNE_CONFIG", "GNE_UNAVAILABLE_METRICS"):
-            patch.delenv(name, raising=False)
-        patch.chdir(shop)
-        done = CliRunner().invoke(app, ["run", str(plan), "--workers", "2", "--reports-dir", str(reports)],
-                                  catch_exceptions=False)
-    runs = {record["slot"]: record for record in json.loads((reports / "runs.json").read_text())["runs"]}
-    return done, runs, (reports / "index.html").read_text()
+def run(shop_weekly_run):
+    return shop_weekly_run.done, shop_weekly_run.runs, shop_weekly_run.index
 
 
 def test_domain_templates_are_skipped_with_their_reason(run):
     done, runs, index = run
-    for template, reason in DOMAIN.items():
+    for template, reason in SKIPPED.items():
         assert f"skipped {template}: {reason}" in done.stderr
-        markets = ["all"] if template == "experiment_readout" else REGIONS
+        markets = ["all"] if template == "experiment_readout" else list(REGIONS)
         for market in markets:
-            record = runs[f"2025-W12/{market}/{template}"]
+            record = runs[f"{WEEK}/{market}/{template}"]
             assert record["status"] == "not-applicable" and record["reason"].startswith(reason)
             assert record["html"] is None
         assert f"not run on this warehouse: {reason}" in index
@@ -56,7 +28,7 @@ def test_domain_templates_are_skipped_with_their_reason(run):
 
 def test_the_plan_covers_every_region_of_the_last_complete_week(run):
     _, runs, _ = run
-    assert {slot.split("/")[0] for slot in runs} == {"2025-W12"}
+    assert {slot.split("/")[0] for slot in runs} == {WEEK}
     assert {record["market"] for record in runs.values() if record["template"] in GENERIC} == set(REGIONS)
 
 
