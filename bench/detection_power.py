@@ -85,6 +85,7 @@ class Results:
     full_scan: dict[str, float] = field(default_factory=dict)
     unplaced: list[str] = field(default_factory=list)
     concentration_available: bool | None = None
+    depth: int = 1
 
 
 # --- set-up ---------------------------------------------------------------------------------------------------
@@ -102,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="consecutive weeks a copy's incidents lie in, each scanned (default 6)")
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG, help=f"figure path (default {DEFAULT_PNG})")
     parser.add_argument("--csv", type=Path, help="per-incident results (default: next to the PNG)")
+    parser.add_argument("--depth", type=int, choices=[1, 2], default=1,
+                        help="scan depth: 1 = totals and single-dimension cells, 2 = also pair cells (default 1)")
     parser.add_argument("--quick", action="store_true",
                         help="fast sanity run: small scale, 40 incidents, 2 copies, 1 null copy")
     parser.add_argument("--no-full-scan-timing", action="store_true",
@@ -151,7 +154,7 @@ def scan_weeks(conn, weeks: list[str], results: Results) -> tuple[pd.DataFrame, 
     tables, found = [], []
     for week in weeks:
         started = time.perf_counter()
-        table = scan(conn, week, metrics=list(BENCH_METRICS))
+        table = scan(conn, week, metrics=list(BENCH_METRICS), depth=results.depth)
         results.scan_seconds.append(time.perf_counter() - started)
         results.markets = int(table["market"].nunique()) or results.markets
         tables.append(table)
@@ -492,10 +495,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"detection power benchmark: seed {args.seed} (rerun with --seed {args.seed}), scale {args.scale}, "
           f"{args.incidents} incidents on {args.copies}+ copies, {args.null_copies} null copies, "
-          f"{args.weeks_per_copy} weeks per copy", flush=True)
+          f"{args.weeks_per_copy} weeks per copy, scan depth {args.depth}", flush=True)
     rng = np.random.default_rng(args.seed)
     queue = [str(kind) for kind in rng.permutation(np.resize(np.array(KINDS), args.incidents))]
-    results = Results()
+    results = Results(depth=args.depth)
     started = time.perf_counter()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="gne-power-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -6,12 +6,17 @@ judged against the cell's own history (`gnelib.analysis.baseline`). False discov
 hierarchically per metric and week (Benjamini & Bogomolov, 2014, "Selective inference on multiple families of
 hypotheses"):
 
-1. each market is one family: its total and all its segment cells; the family's p-value is
-   min(1, 2·min(p_total, Simes(p_segments))) — the total weighted as half the family, Simes valid under the
-   positive dependence of segments of one market;
+1. each market is one family: its total, its single-dimension cells and (at `DEPTH` 2) its pair cells — three
+   looks with weights w (`LOOK_WEIGHTS`: 0.4, 0.4, 0.2); the family's p-value is the weighted Bonferroni
+   min(1, min over looks of p_look / w_look), p_look being the total's p-value or the Simes combination of the
+   look's cells (valid under the positive dependence of cells of one market);
 2. markets are selected by Benjamini–Hochberg at `alpha` across the metric's markets (R of m selected);
-3. inside a selected market, its cells are tested by BH at `alpha`·R/m, which keeps the expected share of false
-   discoveries, averaged over the selected markets, at or below `alpha`.
+3. inside a selected market, its cells are tested by weighted BH (Genovese, Roeder & Wasserman, 2006) at
+   `alpha`·R/m, each cell's weight its look's share spread over the look's cells (weights average 1), which
+   keeps the expected share of false discoveries, averaged over the selected markets, at or below `alpha`.
+
+The weights keep the hundreds of pair cells from drowning the few cells a typical incident lands in: a pair
+cell needs stronger evidence than a single-dimension cell, which needs stronger evidence than the total.
 
 The family is the metric (all markets), never the report: a one-market scorecard runs the same scan and keeps its
 market's rows. A flagged cell must also be material (`MIN_EVENTS`, `MIN_RELATIVE`) and comparable (no falls in a
@@ -19,6 +24,7 @@ still-maturing ratio read without a fixed horizon: its late events have not arri
 """
 
 import hashlib
+import itertools
 import weakref
 from collections.abc import Sequence
 
@@ -29,6 +35,7 @@ from scipy import stats
 from gnelib.analysis.baseline import WINDOWS, CellSeries, assess
 from gnelib.analysis.insights import judge
 from gnelib.analysis.maturity import reading
+from gnelib.analysis.root_cause import PAIR_SEPARATOR
 from gnelib.analysis.significance import Change, benjamini_hochberg
 from gnelib.metrics.store import AggregateStore, Request
 from gnelib.periods import shift_week, validate_week, weeks_between
@@ -44,6 +51,13 @@ MIN_RELATIVE = 0.03
 """A flagged move is at least 3 % of the baseline (smaller moves on huge volumes are real but not news)."""
 TOTAL = ""
 """`dimension` and `segment` of a market's total cell."""
+DEPTH = 1
+"""Cells scanned inside a market: 1 = the total and each dimension's values; 2 = also each pair of dimensions'
+value pairs (`channel × category` = `live × beauty`), where an incident confined to a pair cell shows. Depth 2
+scans ~10× the cells (~4× the time) and is opt-in (`scan(..., depth=2)`); the deep dive searches pairs anyway."""
+LOOK_WEIGHTS = {"total": 0.4, "single": 0.4, "pair": 0.2}
+"""Shares of each market family's error budget: its total, its single-dimension cells, its pair cells (many, so
+each gets a smaller share; see the module docstring)."""
 
 SCAN_COLUMNS = [
     "metric", "market", "week", "read_week", "dimension", "segment", "baseline", "current", "abs_change",
@@ -70,9 +84,11 @@ def scan(
     grain: str | None = None,
     history: int = HISTORY,
     alpha: float = 0.05,
+    depth: int = DEPTH,
 ) -> pd.DataFrame:
     """One row per metric × market × cell for ISO `week`: the market total (`dimension` "") and every segment
-    of every dimension (`dimensions`: default all the metric's; () for totals only). `markets` filters the rows
+    of every dimension (`dimensions`: default all the metric's; () for totals only), and at `depth` 2 every pair
+    of them (`dimension` "channel × category", `segment` "live × beauty"). `markets` filters the rows
     shown, never the family. `grain`: the dimension reports are cut by (default: the project config's, `market` in
     the demo); its values are in the `market` column. Flagged rows first. Columns: `SCAN_COLUMNS`."""
     from gnelib import metrics as metric_layer
@@ -84,9 +100,10 @@ def scan(
         name for name in catalog.names() if grain in catalog.get(name).dimensions
     ]
     definitions = [catalog.get(name) for name in names]
-    _prefetch(conn, definitions, week, dimensions, grain, history)
+    _prefetch(conn, definitions, week, dimensions, grain, history, depth)
     tables = [
-        scan_metric(conn, definition, week, dimensions=dimensions, grain=grain, history=history, alpha=alpha)
+        scan_metric(conn, definition, week, dimensions=dimensions, grain=grain, history=history, alpha=alpha,
+                    depth=depth)
         for definition in definitions
     ]
     tables = [table for table in tables if len(table)]
@@ -99,11 +116,11 @@ def scan(
 
 
 def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = None, grain: str | None = None,
-                history: int = HISTORY, alpha: float = 0.05) -> pd.DataFrame:
+                history: int = HISTORY, alpha: float = 0.05, depth: int = DEPTH) -> pd.DataFrame:
     """`scan` of one metric (all markets), cached per connection for the life of the connection and, in a batch,
     kept in its aggregate store, so the batch scans each metric and week once whichever kernel asks first."""
     grain = grain or grain_of(conn)
-    chosen = _levels(definition, dimensions, grain)
+    chosen = _levels(definition, dimensions, grain, depth)
     key = ("scan", definition.name, week, chosen, grain, history, alpha)
     cache = _cache(conn)
     if key not in cache:
@@ -119,7 +136,7 @@ def scan_metric(conn, definition, week: str, dimensions: Sequence[str] | None = 
 
 
 def scan_requests(conn, week: str, metrics: Sequence[str] | None = None, dimensions: Sequence[str] | None = None,
-                  grain: str | None = None, history: int = HISTORY) -> list[Request]:
+                  grain: str | None = None, history: int = HISTORY, depth: int = DEPTH) -> list[Request]:
     """The metric frames `scan` (and the deep dive's headline series and splits) will ask for in `week`, for the
     batch aggregate store (`gnelib.metrics.store`) to compute once before the kernels start."""
     from gnelib import metrics as metric_layer
@@ -131,9 +148,8 @@ def scan_requests(conn, week: str, metrics: Sequence[str] | None = None, dimensi
     for name in names:
         definition = catalog.get(name)
         read, first = _window(conn, definition, validate_week(week), history)
-        for dimension in _levels(definition, dimensions, grain):
-            level = (grain, dimension) if dimension else (grain,)
-            requests.append(Request(name, level, read.horizon_days, "week", first, read.read_week))
+        for level in _levels(definition, dimensions, grain, depth):
+            requests.append(Request(name, (grain, *level), read.horizon_days, "week", first, read.read_week))
     return requests
 
 
@@ -170,9 +186,10 @@ def carrying_segments(cells: pd.DataFrame, head: pd.Series, limit: int = 5) -> l
         for label, row in rows.iterrows():
             share_excess = abs(excess[label]) / total_excess if total_excess else 0.0
             share_volume = abs(row["volume"]) / total_volume if total_volume else 0.0
-            ranks.append((share_excess - share_volume, row["p_adjusted"], f"{dimension}={row['segment']}"))
-    ranks = [rank for rank in ranks if rank[0] > 0.1 or head["dimension"] != TOTAL]
-    ranks.sort(key=lambda rank: (-rank[0], rank[1]))
+            ranks.append((PAIR_SEPARATOR in dimension, share_excess - share_volume, row["p_adjusted"],
+                          f"{dimension}={row['segment']}"))
+    ranks = [rank for rank in ranks if rank[1] > 0.1 or head["dimension"] != TOTAL]
+    ranks.sort(key=lambda rank: (rank[0], -rank[1], rank[2]))
     return [label for *_, label in ranks[:limit]]
 
 
@@ -209,17 +226,21 @@ _METHODS = {
 def family_adjust(table: pd.DataFrame, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """(adjusted p-values, rejected) of one metric-week's cells under the two-level procedure above.
 
-    A cell of a selected market gets its within-market BH p-value scaled so that ≤ `alpha` means rejected; a cell
-    of a market not selected gets the larger of its market's adjusted family p-value and its own p-value."""
+    A cell of a selected market gets its within-market weighted-BH p-value scaled so that ≤ `alpha` means
+    rejected; a cell of a market not selected gets the larger of its market's adjusted family p-value and its own
+    p-value."""
     adjusted = np.full(len(table), np.nan)
     rejected = np.zeros(len(table), dtype=bool)
     groups = list(table.groupby("market", sort=False).indices.items())
-    family_adjusted, selected = benjamini_hochberg(np.array([_family_p(table, rows) for _, rows in groups]), alpha)
-    level = alpha * selected.sum() / len(groups)
+    looks = _looks(table["dimension"])
     p_values = table["p_value"].to_numpy()
+    family_p = np.array([_family_p(p_values[rows], looks[rows]) for _, rows in groups])
+    family_adjusted, selected = benjamini_hochberg(family_p, alpha)
+    level = alpha * selected.sum() / len(groups)
     for (_, rows), chosen, family in zip(groups, selected, family_adjusted, strict=True):
         if chosen:
-            inner, _ = benjamini_hochberg(p_values[rows], 1.0)
+            weights = _cell_weights(p_values[rows], looks[rows])
+            inner, _ = benjamini_hochberg(p_values[rows] / weights, 1.0)
             adjusted[rows] = np.minimum(1.0, inner * alpha / level)
             rejected[rows] = inner <= level
         else:
@@ -227,19 +248,48 @@ def family_adjust(table: pd.DataFrame, alpha: float) -> tuple[np.ndarray, np.nda
     return adjusted, rejected
 
 
-def _family_p(table: pd.DataFrame, rows: np.ndarray) -> float:
-    cells = table.iloc[rows]
-    total = cells.loc[cells["dimension"] == TOTAL, "p_value"].dropna()
-    segments = np.sort(cells.loc[cells["dimension"] != TOTAL, "p_value"].dropna().to_numpy())
-    simes = float(np.min(segments * len(segments) / np.arange(1, len(segments) + 1))) if len(segments) else np.nan
-    looks = [value for value in (total.min() if len(total) else np.nan, simes) if np.isfinite(value)]
-    return float(min(1.0, len(looks) * min(looks))) if looks else np.nan
+def _looks(dimensions: pd.Series) -> np.ndarray:
+    """Each cell's look: `total`, `single` or `pair`."""
+    text = dimensions.astype(str)
+    return np.where(text == TOTAL, "total", np.where(text.str.contains(PAIR_SEPARATOR, regex=False), "pair",
+                                                     "single"))
 
 
-def _levels(definition, dimensions: Sequence[str] | None, grain: str) -> tuple[str, ...]:
-    """The total ("") and the dimensions scanned inside each market."""
+def _shares(looks: np.ndarray) -> dict[str, float]:
+    """`LOOK_WEIGHTS` of the looks present, scaled to sum to 1."""
+    present = {look: LOOK_WEIGHTS[look] for look in LOOK_WEIGHTS if (looks == look).any()}
+    total = sum(present.values())
+    return {look: weight / total for look, weight in present.items()}
+
+
+def _family_p(p_values: np.ndarray, looks: np.ndarray) -> float:
+    """A market family's p-value: weighted Bonferroni over its looks, Simes inside each."""
+    finite = np.isfinite(p_values)
+    shares = _shares(looks[finite])
+    combined = []
+    for look, share in shares.items():
+        values = np.sort(p_values[finite & (looks == look)])
+        simes = float(np.min(values * len(values) / np.arange(1, len(values) + 1)))
+        combined.append(simes / share)
+    return float(min(1.0, min(combined))) if combined else np.nan
+
+
+def _cell_weights(p_values: np.ndarray, looks: np.ndarray) -> np.ndarray:
+    """Weighted-BH weights of one market's cells: each look's share spread evenly over its (finite) cells,
+    scaled so the weights of the finite cells average 1."""
+    finite = np.isfinite(p_values)
+    shares = _shares(looks[finite])
+    counts = {look: int((finite & (looks == look)).sum()) for look in shares}
+    weights = np.array([shares.get(look, 0.0) / counts[look] if counts.get(look) else np.nan for look in looks])
+    return weights * max(int(finite.sum()), 1)
+
+
+def _levels(definition, dimensions: Sequence[str] | None, grain: str, depth: int) -> tuple[tuple[str, ...], ...]:
+    """The levels scanned inside each market: the total (), each dimension, and at `depth` 2 each pair of them."""
     wanted = definition.dimensions if dimensions is None else dimensions
-    return (TOTAL, *(d for d in wanted if d != grain and d in definition.dimensions))
+    singles = [d for d in wanted if d != grain and d in definition.dimensions]
+    pairs = list(itertools.combinations(singles, 2)) if depth >= 2 else []
+    return ((), *((dimension,) for dimension in singles), *pairs)
 
 
 def _cache(conn) -> dict:
@@ -254,7 +304,7 @@ def _window(conn, definition, week: str, history: int):
     return read, shift_week(read.read_week, -(history + FIT_WEEKS + max(WINDOWS)))
 
 
-def _prefetch(conn, definitions, week: str, dimensions, grain: str, history: int) -> None:
+def _prefetch(conn, definitions, week: str, dimensions, grain: str, history: int, depth: int) -> None:
     """Compute the frames of many metrics in one pass per source and level (`compute_many`), into the cache
     `_frame` reads; metrics read at a fixed horizon are left to `_frame`."""
     from gnelib import metrics as metric_layer
@@ -264,47 +314,45 @@ def _prefetch(conn, definitions, week: str, dimensions, grain: str, history: int
         read, first = _window(conn, definition, week, history)
         if read.horizon_days is not None or definition.kind == "duration":
             continue
-        for dimension in _levels(definition, dimensions, grain):
-            if ("frame", definition.name, first, read.read_week, None, dimension, grain) not in cache:
-                groups.setdefault((first, read.read_week, dimension), []).append(definition.name)
-    for (first, last, dimension), names in groups.items():
-        by = [grain, dimension] if dimension else [grain]
-        for name, frame in metric_layer.compute_many(conn, names, weeks=(first, last), by=by).items():
-            cache[("frame", name, first, last, None, dimension, grain)] = frame
+        for level in _levels(definition, dimensions, grain, depth):
+            if ("frame", definition.name, first, read.read_week, None, level, grain) not in cache:
+                groups.setdefault((first, read.read_week, level), []).append(definition.name)
+    for (first, last, level), names in groups.items():
+        for name, frame in metric_layer.compute_many(conn, names, weeks=(first, last), by=[grain, *level]).items():
+            cache[("frame", name, first, last, None, level, grain)] = frame
 
 
-def _frame(conn, definition, first: str, read, dimension: str, grain: str) -> pd.DataFrame:
+def _frame(conn, definition, first: str, read, level: tuple[str, ...], grain: str) -> pd.DataFrame:
     from gnelib import metrics as metric_layer
 
-    key = ("frame", definition.name, first, read.read_week, read.horizon_days, dimension, grain)
+    key = ("frame", definition.name, first, read.read_week, read.horizon_days, level, grain)
     cache = _cache(conn)
     if key not in cache:
-        by = [grain, dimension] if dimension else [grain]
-        cache[key] = metric_layer.compute(conn, definition, weeks=(first, read.read_week), by=by,
+        cache[key] = metric_layer.compute(conn, definition, weeks=(first, read.read_week), by=[grain, *level],
                                           horizon_days=read.horizon_days)
     return cache[key]
 
 
-def _scan_metric(conn, definition, week: str, levels: tuple[str, ...], grain: str, history: int,
+def _scan_metric(conn, definition, week: str, levels: tuple[tuple[str, ...], ...], grain: str, history: int,
                  alpha: float) -> pd.DataFrame:
     read, first = _window(conn, definition, week, history)
     periods = weeks_between(first, read.read_week)
     tables = []
-    for dimension in levels:
-        by = [grain, dimension] if dimension else [grain]
-        frame = _frame(conn, definition, first, read, dimension, grain)
+    for level in levels:
+        by = [grain, *level]
+        frame = _frame(conn, definition, first, read, level, grain)
         frame = frame[frame[by].notna().all(axis=1)]
         if frame.empty or read.read_week not in set(frame["period"]):
             continue
         series = CellSeries.from_frame(frame, by, periods, definition.kind)
-        level = assess(series, history)
-        level = level.rename(columns={grain: "market"})
-        level["dimension"] = dimension
-        level["segment"] = level.pop(dimension).astype(str) if dimension else TOTAL
+        cells = assess(series, history).rename(columns={grain: "market"})
+        cells["dimension"] = PAIR_SEPARATOR.join(level)
+        cells["segment"] = cells[list(level)].astype(str).agg(PAIR_SEPARATOR.join, axis=1) if level else TOTAL
+        cells = cells.drop(columns=list(level))
         mature = frame[frame["period"] == read.read_week].set_index(by)["is_mature"]
-        level["is_mature"] = mature.reindex(pd.MultiIndex.from_frame(series.keys) if dimension else
+        cells["is_mature"] = mature.reindex(pd.MultiIndex.from_frame(series.keys) if level else
                                             series.keys[grain]).fillna(False).to_numpy(dtype=bool)
-        tables.append(level)
+        tables.append(cells)
     if not tables:
         return pd.DataFrame(columns=SCAN_COLUMNS)
     table = pd.concat(tables, ignore_index=True)

@@ -89,19 +89,22 @@ def test_a_slow_drift_is_seen_over_a_window():
 
 
 def test_family_adjustment_matches_a_hand_worked_example():
+    pair = "x × y"
     table = pd.DataFrame({
-        "market": ["A", "A", "A", "B", "B", "B"],
-        "dimension": ["", "x", "x", "", "x", "x"],
-        "p_value": [0.001, 0.02, 0.5, 0.3, 0.04, 0.9],
+        "market": ["A"] * 5 + ["B"] * 5,
+        "dimension": ["", "x", "x", pair, pair] * 2,
+        "p_value": [0.001, 0.02, 0.5, 0.004, 0.6, 0.3, 0.04, 0.9, 0.5, 0.7],
     })
     adjusted, rejected = family_adjust(table, 0.05)
-    # A: total 0.001, Simes(0.02, 0.5) = min(0.02·2/1, 0.5·2/2) = 0.04 → family p = 2·0.001 = 0.002
-    # B: total 0.3, Simes(0.04, 0.9) = 0.08 → family p = 2·0.08 = 0.16
-    # BH over (0.002, 0.16): adjusted (0.004, 0.16) → A selected alone, R/m = 1/2, inner level 0.025
-    # inside A, BH of (0.001, 0.02, 0.5): (0.003, 0.03, 0.5) → only the total passes 0.025
-    assert list(rejected) == [True, False, False, False, False, False]
-    assert adjusted[:3] == pytest.approx([0.003 * 2, 0.03 * 2, 1.0])
-    assert adjusted[3:] == pytest.approx([0.3, 0.16, 0.9])  # B not selected: max(family 0.16, own p)
+    # Looks weighted 0.4 (total), 0.4 (single cells), 0.2 (pair cells); Simes inside a look.
+    # A: total 0.001/0.4 = 0.0025; singles Simes(0.02, 0.5) = 0.04 → 0.1; pairs Simes(0.004, 0.6) = 0.008 → 0.04
+    #    → family p 0.0025.  B: 0.3/0.4 = 0.75; Simes(0.04, 0.9) = 0.08 → 0.2; Simes(0.5, 0.7) = 0.7 → 3.5 → 0.2.
+    # BH over (0.0025, 0.2): (0.005, 0.2) → A selected alone, R/m = 1/2, inner level 0.025.
+    # Inside A, weights (average 1): total 0.4·5 = 2, singles 0.2·5 = 1, pairs 0.1·5 = 0.5; p/w = 0.0005, 0.02,
+    # 0.5, 0.008, 1.2; BH of those (m = 5): 0.0025, 0.0333, 0.625, 0.02, 1 → the total and the first pair pass.
+    assert list(rejected) == [True, False, False, True, False] + [False] * 5
+    assert adjusted[:5] == pytest.approx([0.005, 0.0666667, 1.0, 0.04, 1.0], rel=1e-5)
+    assert adjusted[5:] == pytest.approx([0.3, 0.2, 0.9, 0.5, 0.7])  # B not selected: max(family 0.2, own p)
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +132,20 @@ def test_tail_fit_is_scipys_maximum_likelihood_t_fit(df):
         assert tails.df == pytest.approx(reference_df, rel=2e-2)
     else:
         assert tails.df > 200
+
+
+def test_depth_two_scans_pair_cells_with_the_metric_layers_numbers(small):
+    from gnelib import metrics
+
+    table = scan(connect(small), "2026-W45", metrics=["refund_rate"], markets=["ID"], depth=2)
+    pairs = table[table["dimension"] == "channel × carrier"]
+    single = scan(connect(small), "2026-W45", metrics=["refund_rate"], markets=["ID"])
+    assert not single["dimension"].str.contains("×").any() and len(pairs) > 0
+    read_week = pairs["read_week"].iloc[0]
+    frame = metrics.compute(connect(small), "refund_rate", weeks=read_week, by=["channel", "carrier"],
+                            where={"market": "ID"}, horizon_days=int(pairs["horizon_days"].iloc[0]))
+    expected = {f"{row.channel} × {row.carrier}": row.value for row in frame.itertuples(index=False)}
+    week_rows = pairs[pairs["comparison"] == "week"]
+    assert len(week_rows) > 0
+    for row in week_rows.itertuples(index=False):
+        assert row.current == pytest.approx(expected[row.segment])
