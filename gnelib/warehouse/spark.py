@@ -47,9 +47,8 @@ class SparkConnection:
             return frame.toPandas()
 
     def meta(self) -> dict[str, str]:
-        """The warehouse_meta key/value rows."""
-        rows = self.session.sql("SELECT key, value FROM warehouse_meta").collect()
-        return {row["key"]: row["value"] for row in rows}
+        """No metadata of its own: `connect()` adds the project config's (see ProjectConnection)."""
+        return {}
 
     def close(self) -> None:
         """Stop the SparkSession if this connection started it."""

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from gnelib import metrics
+from gnelib.config import load_project
 from gnelib.warehouse import WarehouseError
+from gnelib.warehouse.connection import ProjectConnection
 from gnelib.warehouse.spark import SparkConnection, export_parquet, local_session, open_spark
 
 pytestmark = pytest.mark.spark
@@ -24,7 +26,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def spark(metric_warehouse, tmp_path_factory):
     """The test session's SparkSession (started once, shared with tests/spark_e2e), with the small warehouse
-    registered from Parquet."""
+    registered from Parquet, read through the project config (its calendar gives the as-of time)."""
     directory = tmp_path_factory.mktemp("parquet")
     written = export_parquet(metric_warehouse, directory)
     assert {path.stem for path in written} >= {
@@ -34,7 +36,7 @@ def spark(metric_warehouse, tmp_path_factory):
         "enforcement",
         "warehouse_meta",
     }
-    return SparkConnection(local_session(), directory)
+    return ProjectConnection(SparkConnection(local_session(), directory), load_project())
 
 
 @pytest.mark.parametrize("name, options", CASES, ids=[f"{n}-{'-'.join(o)}" for n, o in CASES])
@@ -68,3 +70,17 @@ def test_spark_url_and_export_errors(tmp_path):
         open_spark("local?tables=/tmp")
     with pytest.raises(WarehouseError, match="gne warehouse build"):
         export_parquet(tmp_path / "missing.duckdb", tmp_path / "out")
+
+
+def test_domain_views_read_the_same_rows_on_spark(spark, conn):
+    """The domain templates' row reads (`metrics.records`, config-named experiment tables) transpile to Spark."""
+    from gnelib.views import after_sales, experiment_readout, seller_risk
+
+    risky = seller_risk.top_risky_sellers(conn, "VN", "2026-W47")
+    pd.testing.assert_frame_equal(seller_risk.top_risky_sellers(spark, "VN", "2026-W47"), risky)
+    mix = after_sales.request_mix(conn, "ID", "2026-W47")
+    pd.testing.assert_frame_equal(after_sales.request_mix(spark, "ID", "2026-W47"), mix, check_dtype=False)
+    assert len(risky) and risky["enforcement"].ne("none").any() and len(mix)
+    on_spark, on_duckdb = (experiment_readout.readout(c, "dispatch_sla_nudge") for c in (spark, conn))
+    assert (on_spark.verdict, on_spark.srm) == (on_duckdb.verdict, on_duckdb.srm)
+    assert on_spark.primary.relative == pytest.approx(on_duckdb.primary.relative, rel=1e-9)
