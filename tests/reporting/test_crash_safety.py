@@ -101,7 +101,7 @@ def kernel_folder(process: subprocess.Popen) -> Path:
     """The run's private folder of kernel connection files; checks it is private and is where its kernels' are."""
     folders = list(Path(tempfile.gettempdir()).glob(f"gne-run-{process.pid}-*"))
     assert len(folders) == 1, folders
-    assert stat.S_IMODE(folders[0].stat().st_mode) == 0o700
+    assert stat.S_IMODE(folders[0].stat().st_mode) & 0o777 == 0o700  # Jupyter adds the sticky bit
     connections = sorted(folders[0].glob("kernel-*.json"))
     assert len(connections) == 2 and all(json.loads(path.read_text())["transport"] == "ipc" for path in connections)
     return folders[0]
