@@ -72,6 +72,10 @@ def run(
     wait: Annotated[
         bool, typer.Option("--wait", help="If another run holds the reports directory, wait for it.")
     ] = False,
+    flagged: Annotated[
+        bool, typer.Option("--flagged", help="One deep-dive template with -p metric NAME: write to that metric's "
+                           "flagged deep-dive report, <template>-<metric>.html (as a `deep_dive: flagged` plan).")
+    ] = False,
 ) -> None:
     """Validate parameters, execute templates in parallel with papermill, and write HTML reports + index.
 
@@ -89,7 +93,8 @@ def run(
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     request = RunRequest(
-        target, pairs, workers, timeout, force, dry_run, isolation.value, reports_dir, warehouse, wait, catalog
+        target, pairs, workers, timeout, force, dry_run, isolation.value, reports_dir, warehouse, wait, catalog,
+        flagged,
     )
     raise typer.Exit(run_command(request))
 

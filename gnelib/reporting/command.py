@@ -4,6 +4,7 @@ ran), 3 busy, 128 + N stopped by signal N (SIGTERM 143, SIGINT 130) after its wo
 
 import os
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +17,13 @@ from gnelib.errors import GneError
 from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
 from gnelib.reporting.errors import LockBusy, ParameterError, UnsafePath, echo
 from gnelib.reporting.facts import resolve_project
+from gnelib.reporting.flagged import as_flagged
 from gnelib.reporting.index import INDEX_NAME
 from gnelib.reporting.lifecycle import Stopped, stop_on_signals
 from gnelib.reporting.lock import run_lock, unsafe_link
 from gnelib.reporting.params import ValidationContext
 from gnelib.reporting.paths import planted_links
-from gnelib.reporting.plan import build_spec, expand_plan, load_plan
+from gnelib.reporting.plan import Plan, build_spec, expand_plan, flagged_runs, load_plan
 from gnelib.reporting.spec import RunSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
@@ -43,6 +45,7 @@ class RunRequest:
     warehouse: str | None
     wait: bool
     catalog: Path | None = None
+    flagged: bool = False
 
 
 def run_command(request: RunRequest) -> int:
@@ -60,18 +63,20 @@ def run_command(request: RunRequest) -> int:
         for line in problems_text(report, limit=MAX_WARNINGS):
             print(f"warning: {line} — reports leave this metric out", file=sys.stderr)
         validation = ValidationContext(project=project, unavailable=tuple(report.unavailable))
-        specs = _specs(request.target, request.parameters, reports_dir, validation)
-        decisions = decide(specs, reports_dir, request.force)
+        specs, plan = _specs(request, reports_dir, validation)
     except GneError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _print_not_applicable(decisions)
-    if request.dry_run:
-        _print_plan(decisions)
-        return EXIT_OK
     options = BatchOptions(reports_dir, request.workers, request.timeout, request.force, request.isolation)
+    lock = nullcontext() if request.dry_run else run_lock(reports_dir, str(request.target), wait=request.wait)
     try:
-        with stop_on_signals(), run_lock(reports_dir, str(request.target), wait=request.wait):
+        with stop_on_signals(), lock:  # a flagged plan scans here: a run waiting for the lock has done no work
+            specs += flagged_runs(plan, request.target, reports_dir, validation) if plan else []
+            decisions = decide(specs, reports_dir, request.force)
+            _print_not_applicable(decisions)
+            if request.dry_run:
+                _print_plan(decisions)
+                return EXIT_OK
             records = run_batch(decisions, options, validation.facts)
     except LockBusy as error:
         print(f"error: {error}", file=sys.stderr)
@@ -82,6 +87,9 @@ def run_command(request: RunRequest) -> int:
     except DiskFull as error:  # the workers have stopped; every file written before is intact
         print(f"error: {error}", file=sys.stderr)
         return EXIT_RUN_FAILED
+    except GneError as error:  # a flagged deep dive's parameters
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Stopped as stop:
         print(f"gne run {stop}: its workers and kernels have exited; finished reports are recorded in runs.json, "
               "run the same command again for the rest.", file=sys.stderr)
@@ -112,15 +120,16 @@ def refuse_planted_links(reports_dir: Path) -> None:
         )
 
 
-def _specs(
-    target: Path, parameter: list[tuple[str, str]], reports_dir: Path, context: ValidationContext
-) -> list[RunSpec]:
+def _specs(request: RunRequest, reports_dir: Path, context: ValidationContext) -> tuple[list[RunSpec], Plan | None]:
+    """The validated runs, and the plan whose flagged deep dives are still to add (under the lock)."""
+    target, parameter = request.target, request.parameters
     if target.suffix in (".yaml", ".yml"):
-        if parameter:
+        if parameter or request.flagged:
             raise ParameterError(
-                "-p/--parameter applies to a single template; put plan values in the YAML file."
+                "-p/--parameter and --flagged apply to a single template; put plan values in the YAML file."
             )
-        return expand_plan(load_plan(target), target, reports_dir, context)
+        plan = load_plan(target)
+        return expand_plan(plan, target, reports_dir, context, follow_flags=False), plan
     if target.suffix != ".ipynb":
         raise ParameterError(f"{target} is neither a plan (.yaml) nor a template (.ipynb).")
     values: dict[str, object] = {}
@@ -128,7 +137,10 @@ def _specs(
         if name in values:
             raise ParameterError(f"Parameter {echo(name)} is given twice; give it once.")
         values[name] = value
-    return [build_spec(target, values, reports_dir, context)]
+    spec = build_spec(target, values, reports_dir, context)
+    if request.flagged and "metric" not in spec.parameters:
+        raise ParameterError(f"--flagged needs a deep-dive template with a metric parameter; {target.name} has none.")
+    return [as_flagged(spec, reports_dir) if request.flagged else spec], None
 
 
 def _print_not_applicable(decisions: list[Decision]) -> None:

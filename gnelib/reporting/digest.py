@@ -20,7 +20,7 @@ from gnelib.analysis.detection import finding_comparison
 from gnelib.atomic import atomic_write_text
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
-from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, load_findings, rank, report_name, week_findings
+from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, load_week, rank, report_name, week_findings
 from gnelib.reporting.index import DIGEST_NAME
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
 
@@ -205,11 +205,13 @@ def digest_for_week(reports_dir: Path, facts, week: str, runs: dict[str, dict]) 
     week's as its run saved them (else scanned now on this data)."""
     current = week_findings(reports_dir, facts, week)
     previous_week = shift_week(week, -1)
-    saved = load_findings(reports_dir, previous_week)
+    saved = load_week(reports_dir, previous_week)
     if saved is not None:
-        previous, basis = saved[1], "as its own run found it"
+        previous = saved.findings
+        basis = "as its own run found it" if saved.published else "scanned by a later run (no run of it)"
     elif previous_week >= facts.first_week:
-        previous, basis = week_findings(reports_dir, facts, previous_week), "scanned now (no earlier run of it)"
+        previous = week_findings(reports_dir, facts, previous_week, published=False)
+        basis = "scanned now (no earlier run of it)"
     else:
         previous, basis = current.iloc[0:0], "no data (the first week)"
     return build_digest(current, previous, week, runs, facts.catalog, basis, facts.as_of)

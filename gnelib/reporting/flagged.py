@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from gnelib.analysis.headlines import HEADLINE_COLUMNS, Published, week_headlines
 from gnelib.atomic import atomic_write_text
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
+from gnelib.periods import shift_week
 from gnelib.reporting.environment import environment_set
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.spec import RunSpec
@@ -93,19 +95,23 @@ def fingerprint(facts) -> str:
     return f"{facts.data_version}-{code_hash()}"
 
 
-def week_findings(reports_dir: Path, facts, week: str, prepare: bool = False) -> pd.DataFrame:
+def week_findings(reports_dir: Path, facts, week: str, prepare: bool = False, published: bool = True) -> pd.DataFrame:
     """`findings(scan(conn, week))` on the batch's warehouse, cached in `reports/<week>/findings.json` for the
-    same data and code. `prepare`: fill the batch aggregate store for `week` first (the kernels reuse it)."""
-    cached = load_findings(reports_dir, week)
-    if cached is not None and cached[0] == fingerprint(facts):
-        return cached[1]
-    table = scan_findings(reports_dir, facts, week, prepare)
-    save_findings(reports_dir, week, table, fingerprint(facts))
+    same data and code. `prepare`: fill the batch aggregate store for `week` first (the kernels reuse it).
+    `published`: this is a run of `week` (its headline numbers are saved too, for next week's restatements);
+    False: an earlier week scanned only for a comparison."""
+    saved = load_week(reports_dir, week)
+    if saved is not None and saved.fingerprint == fingerprint(facts) and (saved.published or not published):
+        return saved.findings
+    table, headlines = scan_findings(reports_dir, facts, week, prepare, published)
+    save_week(reports_dir, week, table, headlines if published else None, fingerprint(facts))
     return table
 
 
-def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False) -> pd.DataFrame:
-    """Run the weekly scan of `week` in this process, under the kernels' environment and the store if ready."""
+def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
+                  headlines: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the weekly scan of `week` in this process, under the kernels' environment and the store if ready:
+    (findings, the headline number of every scanned metric × market — empty unless `headlines`)."""
     from gnelib.analysis.detection import findings, scan
     from gnelib.code_version import code_hash
     from gnelib.metrics.store import MANIFEST, STORE_ENV
@@ -120,21 +126,37 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False) ->
         if (store / MANIFEST).is_file():
             environment[STORE_ENV] = str(store)
     with environment_set(environment), connect() as conn:
-        return findings(scan(conn, week)).reindex(columns=FINDING_COLUMNS)
+        table = scan(conn, week)
+        numbers = (week_headlines(conn, week, sorted(set(table["metric"]))) if headlines
+                   else pd.DataFrame(columns=HEADLINE_COLUMNS))
+        return findings(table).reindex(columns=FINDING_COLUMNS), numbers
 
 
-def save_findings(reports_dir: Path, week: str, table: pd.DataFrame, stamp: str) -> Path:
-    """Write a week's findings as JSON (non-finite numbers as null), atomically."""
-    records = [{key: _plain(value) for key, value in row.items()}
-               for row in table.reindex(columns=FINDING_COLUMNS).to_dict("records")]
+def save_week(reports_dir: Path, week: str, table: pd.DataFrame, headlines: pd.DataFrame | None, stamp: str) -> Path:
+    """Write a week's findings as JSON (non-finite numbers as null), atomically; with `headlines` (a run of
+    that week publishing its numbers) the file is marked `published`."""
+    document = {"week": week, "fingerprint": stamp, "published": headlines is not None,
+                "findings": _records(table, FINDING_COLUMNS),
+                "headlines": _records(headlines, HEADLINE_COLUMNS) if headlines is not None else []}
     path = reports_dir / week / FINDINGS_NAME
-    atomic_write_text(path, json.dumps({"week": week, "fingerprint": stamp, "findings": records}, indent=1) + "\n")
+    atomic_write_text(path, json.dumps(document, indent=1) + "\n")
     return path
 
 
-def load_findings(reports_dir: Path, week: str) -> tuple[str, pd.DataFrame] | None:
-    """(fingerprint, findings) saved for `week` by an earlier run, or None."""
-    path = reports_dir / week / FINDINGS_NAME
+@dataclass(frozen=True)
+class SavedWeek:
+    """A week's `findings.json`: `published` when a run of that week wrote it (with its headline numbers), else
+    scanned by a later run only to compare with."""
+
+    fingerprint: str
+    published: bool
+    findings: pd.DataFrame
+    headlines: pd.DataFrame
+
+
+def load_week(reports_dir: str | os.PathLike, week: str) -> SavedWeek | None:
+    """What an earlier run saved for `week`, or None."""
+    path = Path(reports_dir) / week / FINDINGS_NAME
     if not path.is_file():
         return None
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -142,7 +164,9 @@ def load_findings(reports_dir: Path, week: str) -> tuple[str, pd.DataFrame] | No
     numeric = ["baseline", "current", "abs_change", "rel_change", "p_adjusted", "weeks_running", "window_weeks"]
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
     table["segments"] = [list(s) if isinstance(s, list) else [] for s in table["segments"]]
-    return document.get("fingerprint", ""), table
+    headlines = pd.DataFrame(document.get("headlines", []), columns=HEADLINE_COLUMNS)
+    headlines["value"] = pd.to_numeric(headlines["value"], errors="coerce")
+    return SavedWeek(document.get("fingerprint", ""), document.get("published", True), table, headlines)
 
 
 def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], reports_dir: Path, context,
@@ -168,23 +192,25 @@ def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], 
             except ParameterError as error:
                 problems.append(f"{template.stem} ({row.market}, {week}, {row.metric}): {error}")
                 continue
-            name = report_name(row.metric, template.stem)
-            values = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
-            values["paths"] = report_paths(reports_dir, spec.week, spec.market, name)
-            specs.append(FlaggedSpec(**values, report=name))
+            specs.append(as_flagged(spec, reports_dir))
             planned.setdefault(row.market, []).append(row.metric)
         atomic_write_text(reports_dir / week / PLANNED_NAME, json.dumps(planned, indent=1, sort_keys=True) + "\n")
     return specs, problems
 
 
+def as_flagged(spec: RunSpec, reports_dir: Path) -> FlaggedSpec:
+    """A deep dive placed in its metric's flagged slot, `<template>-<metric>` (also `gne run <template> --flagged`)."""
+    name = report_name(str(spec.parameters["metric"]), spec.template.stem)
+    values = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
+    return FlaggedSpec(**{**values, "paths": report_paths(reports_dir, spec.week, spec.market, name)}, report=name)
+
+
 def deep_dive_links(market: str, week: str, reports_dir: str | os.PathLike | None = None) -> dict[str, str]:
     """{metric: href} from a report in `reports/<week>/<market>/` to the flagged deep dives planned for that market
     and week (empty when the plan does not follow the flags). `reports_dir` defaults to `$GNE_REPORTS_DIR`."""
-    folder = reports_dir if reports_dir is not None else os.environ.get(REPORTS_DIR_ENV_VAR)
-    if not folder:
-        return {}
-    path = Path(folder) / week / PLANNED_NAME
-    if not path.is_file():
+    folder = _reports_folder(reports_dir)
+    path = folder / week / PLANNED_NAME if folder else None
+    if path is None or not path.is_file():
         return {}
     planned = json.loads(path.read_text(encoding="utf-8"))
     return {metric: f"{report_name(metric)}.html" for metric in planned.get(market, [])}
@@ -195,6 +221,27 @@ def deep_dive_anchors(market: str, week: str, reports_dir: str | os.PathLike | N
     (trusted HTML: the href is built from a catalog metric name and escaped)."""
     return {metric: f'<a href="{html.escape(href)}">deep dive</a>'
             for metric, href in deep_dive_links(market, week, reports_dir).items()}
+
+
+def last_weeks_report(week: str, reports_dir: str | os.PathLike | None = None) -> Published | None:
+    """What the run of the week before `week` published in `reports_dir` (default `$GNE_REPORTS_DIR`): its
+    findings and headline numbers, for a report's "since last week's report" section; None without one."""
+    folder = _reports_folder(reports_dir)
+    previous = shift_week(week, -1)
+    saved = load_week(folder, previous) if folder else None
+    if saved is None or not saved.published:
+        return None
+    return Published(previous, saved.findings, saved.headlines)
+
+
+def _reports_folder(reports_dir: str | os.PathLike | None) -> Path | None:
+    folder = reports_dir if reports_dir is not None else os.environ.get(REPORTS_DIR_ENV_VAR)
+    return Path(folder) if folder else None
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
+    return [{key: _plain(value) for key, value in row.items()}
+            for row in frame.reindex(columns=columns).to_dict("records")]
 
 
 def _plain(value: object) -> object:

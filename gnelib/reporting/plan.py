@@ -119,8 +119,10 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
-def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext) -> list[RunSpec]:
-    """Every (template × market × week) run of the plan, validated before any kernel starts.
+def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext,
+                follow_flags: bool = True) -> list[RunSpec]:
+    """Every (template × market × week) run of the plan, validated before any kernel starts, then its flagged deep
+    dives (`flagged_runs`) unless `follow_flags` is False.
 
     Markets given twice (e.g. `[US, us]`) yield one run per report slot.
     """
@@ -151,19 +153,25 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
                     specs.append(build_spec(template, values, reports_dir, context, week=week, market=market))
                 except ParameterError as error:
                     problems.append(f"{name} ({market}, {week}): {error}")
-    if plan.deep_dive == "flagged":
-        from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, flagged_specs
-
-        template = _template_path(templates_dir, DEEP_DIVE_TEMPLATE, plan_path)
-        found, more = flagged_specs(template, weeks, _markets(plan.markets, context), reports_dir, context, build_spec)
-        specs.extend(found)
-        problems.extend(more)
-    if problems:
-        raise PlanError(f"{plan_path}: some runs have invalid parameters:\n" + "\n".join(problems))
+    _refuse(plan_path, problems)
     unique: dict[str, RunSpec] = {}
     for spec in specs:
         unique.setdefault(spec.slot, spec)
-    return list(unique.values())
+    return list(unique.values()) + (flagged_runs(plan, plan_path, reports_dir, context) if follow_flags else [])
+
+
+def flagged_runs(plan: Plan, plan_path: Path, reports_dir: Path, context: ValidationContext) -> list[RunSpec]:
+    """The deep dives of a `deep_dive: flagged` plan ([] for another plan). Runs the weekly scan and writes its
+    findings to the reports directory: call it holding the directory's lock."""
+    if plan.deep_dive != "flagged":
+        return []
+    from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, flagged_specs
+
+    template = _template_path(Path(plan.templates_dir), DEEP_DIVE_TEMPLATE, plan_path)
+    found, problems = flagged_specs(template, _weeks(plan.weeks, context), _markets(plan.markets, context),
+                                    reports_dir, context, build_spec)
+    _refuse(plan_path, problems)
+    return found
 
 
 def build_spec(
@@ -206,6 +214,11 @@ def not_applicable_spec(
         data_version=context.facts.data_version,
         unmet=reason,
     )
+
+
+def _refuse(plan_path: Path, problems: list[str]) -> None:
+    if problems:
+        raise PlanError(f"{plan_path}: some runs have invalid parameters:\n" + "\n".join(problems))
 
 
 def _template_path(templates_dir: Path, name: str, plan_path: Path) -> Path:

@@ -8,19 +8,23 @@ from pathlib import Path
 from gnelib.config import mask_url
 from gnelib.metrics.catalog import PACKAGED_CATALOG
 from gnelib.reporting.facts import WarehouseFacts
+from gnelib.reporting.flagged import FlaggedSpec
 from gnelib.reporting.spec import RunSpec
 
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.@+-]+/)+([\w.@+-]+)")
 
 
 def rerun_command(spec: RunSpec, reports_dir: Path, facts: WarehouseFacts, cwd: Path) -> str:
-    """`gne run <template> -p NAME VALUE ... --reports-dir D --warehouse W [--catalog C] --force`.
+    """`gne run <template> -p NAME VALUE ... [--flagged] --reports-dir D --warehouse W [--catalog C] --force`
+    (`--flagged`: a flagged deep dive, back into its `<template>-<metric>` slot).
 
     The warehouse and catalog are written as they were named: `"$GNE_WAREHOUSE"` when the environment chose them,
     the option's own text, or the config's value; paths under `cwd` relative to it; a URL's password as `***`."""
     words = [shlex.quote(word) for word in ("gne", "run", _relative(spec.template, cwd))]
     for name, value in spec.parameters.items():
         words += ["-p", shlex.quote(name), shlex.quote(str(value))]
+    if isinstance(spec, FlaggedSpec):
+        words.append("--flagged")
     words += ["--reports-dir", shlex.quote(_relative(reports_dir, cwd))]
     words += ["--warehouse", _given(mask_url(facts.source_given))
               or shlex.quote(mask_url(_relative_source(facts.source, cwd)))]

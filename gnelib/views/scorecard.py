@@ -84,8 +84,10 @@ def groups() -> dict[str, str]:
             for group in metrics.load_catalog().by_pillar()}
 
 
-def pillar_table(card: Scorecard, pillar: str) -> str:
-    """One pillar's metrics: value, change, confidence, threshold status and a 13-week sparkline."""
+def pillar_table(card: Scorecard, pillar: str, deep_dives: dict[str, str] | None = None) -> str:
+    """One pillar's metrics: value, change, confidence, threshold status and a 13-week sparkline; with
+    `deep_dives` ({metric: trusted link HTML}, e.g. `gnelib.reporting.flagged.deep_dive_anchors`) a "Deep dive"
+    column links each flagged metric to its report."""
     rows = card.rows[card.rows["pillar"] == pillar].sort_values("title")
     if rows.empty:
         return "<p>No metrics in this pillar.</p>"
@@ -105,8 +107,12 @@ def pillar_table(card: Scorecard, pillar: str) -> str:
         "Trend (13 weeks)": [sparkline(card.trends[name]["value"], tone=_palette(t))
                              for name, t in zip(rows["metric"], tones, strict=True)],
     })
+    trusted = ["Trend (13 weeks)"]
+    if deep_dives:
+        table["Deep dive"] = [deep_dives.get(name, "") for name in rows["metric"]]
+        trusted.append("Deep dive")
     tone = pd.Series(tones, index=table.index)
-    return html_table(table, tone={"Change": tone}, trusted_html=("Trend (13 weeks)",))
+    return html_table(table, tone={"Change": tone}, trusted_html=tuple(trusted))
 
 
 def _threshold_status(definition, value: float) -> str:

@@ -20,11 +20,11 @@ WEEK = "2026-W47"
 
 
 @pytest.fixture(scope="module")
-def fresh_findings(flagged_run, small_warehouse, monkeypatch_module):
-    """`findings(scan(conn, WEEK))` computed here, in the test process, from the warehouse (the run's aggregate
-    store makes it faster; it answers exactly as the warehouse, see tests/metrics/test_store.py)."""
+def fresh_findings(flagged_run, monkeypatch_module):
+    """`findings(scan(conn, WEEK))` computed here, in the test process, from the warehouse the run read (the run's
+    aggregate store makes it faster; it answers exactly as the warehouse, see tests/metrics/test_store.py)."""
     store = next((flagged_run.reports / ".aggregates").glob("*/manifest.json")).parent
-    monkeypatch_module.setenv("GNE_WAREHOUSE", str(small_warehouse))
+    monkeypatch_module.setenv("GNE_WAREHOUSE", str(flagged_run.warehouse))
     monkeypatch_module.setenv("GNE_AGGREGATES", str(store))
     with connect() as conn:
         return findings(scan(conn, WEEK))
@@ -70,11 +70,11 @@ def test_ranking_puts_worse_moves_first_then_by_confidence(fresh_findings):
     assert ranked.iloc[0]["verdict"] == "bad"
 
 
-def test_a_windowed_count_matches_a_pandas_recomputation(flagged_run, fresh_findings, small_warehouse):
+def test_a_windowed_count_matches_a_pandas_recomputation(flagged_run, fresh_findings):
     """Orders in PH's live channel (the planted mix shift) rose on average over the last weeks: recount them."""
     row = fresh_findings[(fresh_findings["metric"] == "orders") & (fresh_findings["market"] == "PH")].iloc[0]
     assert (row["dimension"], row["segment"], row["comparison"]) == ("channel", "live", "window")
-    with duckdb.connect(str(small_warehouse), read_only=True) as con:
+    with duckdb.connect(str(flagged_run.warehouse), read_only=True) as con:
         orders = con.execute("SELECT ordered_at FROM orders WHERE market = 'PH' AND channel = 'live'").df()
     iso = orders["ordered_at"].dt.isocalendar()
     weeks = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
@@ -95,7 +95,7 @@ def test_new_ongoing_and_resolved_against_the_previous_weeks_findings(flagged_ru
     assert {(e.metric, e.market) for e in digest.resolved} == before - now
     assert before - now and now - before and now & before  # this week has all three kinds
     text = (flagged_run.reports / WEEK / "digest.md").read_text()
-    assert "against 2026-W46, scanned now (no earlier run of it)" in text  # W46 was not run before
+    assert "against 2026-W46, as its own run found it" in text  # W46 was published before (see conftest)
     assert text.split("## Significant")[1] == render_text(digest).split("## Significant")[1]  # the file is this digest
     for entry in digest.resolved:
         assert f"- {entry.sentence}" in text and "no longer flagged" in entry.sentence
