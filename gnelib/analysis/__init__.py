@@ -1,9 +1,8 @@
-"""Why did a metric move? ISO weeks, significance, decomposition, root cause, anomalies, insights.
+"""Why did a metric move? ISO weeks, significance, decomposition, root cause, the weekly scan, insights.
 
 The core works on metric frames (docs/metric-frames.md); `deep_dive` and `scan` fetch them via gnelib.metrics.
 """
 
-from gnelib.analysis.anomaly import daily_anomalies, generalized_esd, weekly_anomalies
 from gnelib.analysis.decomposition import decompose, decompose_additive, decompose_ratio
 from gnelib.analysis.deep_dive import DeepDiveResult, deep_dive
 from gnelib.analysis.detection import findings, scan
@@ -21,14 +20,11 @@ __all__ = [
     "benjamini_hochberg",
     "build_insights",
     "change_test",
-    "daily_anomalies",
     "decompose",
     "decompose_additive",
     "decompose_ratio",
     "deep_dive",
     "explain_change",
     "findings",
-    "generalized_esd",
     "scan",
-    "weekly_anomalies",
 ]

@@ -200,9 +200,10 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     Columns: `baseline`, `current`, `z`, `p_value` (the smaller of the two looks' p-values, Šidák-corrected
     1 − (1 − p)² when the window test applied, else the week's own), `comparison` (`week`: the newest week
     against the baseline; `window`: the mean of the last `weeks` weeks against the baseline before them),
-    `weeks_running` (consecutive flagged weeks, same direction, ending now),
-    `pattern` (`spike`, `sustained`, `drift`), `baseline_weeks`, `events`, `expected_events`, `volume` (the
-    ratio's denominator, else the events) and the fitted `phi`, `tau2`.
+    `weeks_running` (consecutive flagged weeks, same direction, ending now), `flagged_weeks` (the earlier weeks
+    of the cell's history that stood ≥ `EXCLUDE_Z` from their baseline, so were left out of later baselines; a
+    list of periods, oldest first), `pattern` (`spike`, `sustained`, `drift`), `baseline_weeks`, `events`,
+    `expected_events`, `volume` (the ratio's denominator, else the events) and the fitted `phi`, `tau2`.
     """
     dispersion = fit_dispersion(series, history)
     cells, weeks = series.value.shape
@@ -236,6 +237,7 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     table["window_weeks"] = np.where(use_window, window["weeks"], 1).astype(int)
     table["weeks_running"] = np.where(use_window, np.maximum(running, window["weeks"]), running).astype(int)
     table["pattern"] = np.where(running >= 2, "sustained", np.where(use_window, "drift", "spike"))
+    table["flagged_weeks"] = [[series.periods[week] for week in np.flatnonzero(row)] for row in flagged[:, :last]]
     table["baseline_weeks"] = current.weeks
     table["events"] = series.events[:, last]
     table["volume"] = series.volume[:, last] if series.kind == "ratio" else series.events[:, last]

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from gnelib.analysis.anomaly import weekly_anomalies
 from gnelib.analysis.concentration import Concentration, seller_concentration
 from gnelib.analysis.decomposition import decompose
 from gnelib.analysis.detection import HISTORY, TOTAL, finding_change, finding_comparison, grain_of, scan_metric
@@ -27,7 +26,12 @@ MAX_PAIRS = 6
 
 @dataclass
 class DeepDiveResult:
-    """Everything a deep-dive notebook shows for one metric, market and week."""
+    """Everything a deep-dive notebook shows for one metric, market and week.
+
+    `series` is the metric's weekly series; its `flag` column marks the weeks the weekly scan flags for this
+    market's total (`flagged_weeks` of the scan row, and the week itself when the row is flagged), so the trend
+    chart and the headline have one judge. No scan row (all markets, an explicit horizon): nothing is flagged.
+    """
 
     metric: object
     market: str | None
@@ -55,11 +59,6 @@ class DeepDiveResult:
         """False while the week is still inside the metric's maturity window."""
         return bool(self._row(self.week).get("is_mature", True))
 
-    @property
-    def anomaly(self) -> pd.Series:
-        """The week's row of the anomaly-scored series (`robust_z`, `score`, `flag`, …)."""
-        return self._row(self.week)
-
     def _row(self, period: str) -> pd.Series:
         return self.series[self.series["period"] == period].iloc[0]
 
@@ -77,7 +76,7 @@ def deep_dive(
     min_volume: float = 30,
     alpha: float = 0.05,
 ) -> DeepDiveResult:
-    """Trend + anomaly, week-over-week and trailing-mean change, decomposition by each dimension, root cause
+    """Trend, week-over-week and trailing-mean change, decomposition by each dimension, root cause
     and insights for `metric` (name or definition) in `market` (None: all markets) and ISO `week`.
 
     For one market the headline is the weekly scan's comparison for that market's total
@@ -111,7 +110,6 @@ def deep_dive(
         horizon_days=horizon_days,
     )
     _require_weeks(series, [baseline, week], definition.name, market)
-    series = weekly_anomalies(series, definition.kind)
     current, before = (series[series["period"] == period].iloc[0] for period in (week, baseline))
     kind = definition.kind
     if kind == "duration":
@@ -137,6 +135,8 @@ def deep_dive(
         headline, comparison = finding_change(finding, alpha), finding_comparison(finding)
         start = shift_week(week, 1 - int(max(finding["weeks_running"], finding["window_weeks"])))
         base_periods = trailing_weeks(start, HISTORY)
+    series = series.sort_values("period", ignore_index=True)
+    series["flag"] = series["period"].isin(_flagged_weeks(finding, week))
     result = DeepDiveResult(
         definition, market, week, baseline, series, headline if finding is not None else change,
         None if finding is not None else trailing_change, comparison=comparison, reading=read, finding=finding,
@@ -182,7 +182,6 @@ def deep_dive(
         market=market,
         week=week,
         root_cause=result.root_cause,
-        anomaly=result.anomaly,
         is_mature=result.is_mature,
         comparison=comparison,
         reading=read,
@@ -194,6 +193,14 @@ def deep_dive(
 def _covers(frame: pd.DataFrame, base_periods: list[str], week: str) -> bool:
     periods = set(frame["period"])
     return week in periods and bool(set(base_periods) & periods)
+
+
+def _flagged_weeks(finding: pd.Series | None, week: str) -> list[str]:
+    """The weeks the scan flags for a market's total: its history's unusual weeks, and `week` (the read week) when
+    the row itself is flagged."""
+    if finding is None:
+        return []
+    return [*finding["flagged_weeks"], *([week] if finding["flag"] else [])]
 
 
 def _scan_cell(conn, definition, market: str, week: str) -> pd.Series | None:

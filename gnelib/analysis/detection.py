@@ -62,9 +62,11 @@ each gets a smaller share; see the module docstring)."""
 SCAN_COLUMNS = [
     "metric", "market", "week", "read_week", "dimension", "segment", "baseline", "current", "abs_change",
     "rel_change", "z", "p_value", "p_adjusted", "flag", "verdict", "direction", "pattern", "weeks_running",
-    "comparison", "window_weeks", "baseline_weeks", "events", "expected_events", "volume", "excess", "is_mature",
-    "horizon_days", "material", "comparable", "significant",
+    "flagged_weeks", "comparison", "window_weeks", "baseline_weeks", "events", "expected_events", "volume", "excess",
+    "is_mature", "horizon_days", "material", "comparable", "significant",
 ]
+"""The scan table's columns; `flagged_weeks` lists the earlier weeks of the cell's history the scan found unusual
+(`gnelib.analysis.baseline.assess`), the newest week's verdict being `flag`."""
 
 _CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 

@@ -1,4 +1,5 @@
-"""Plain-language findings: ranked `Insight`s built from a change, its root cause, an anomaly and maturity.
+"""Plain-language findings: ranked `Insight`s built from a change, its root cause, seller concentration and
+maturity.
 
 Numbers are written per the metric's `format` (gnelib.formats); good/bad comes from the metric's `direction`.
 Text built from data (segment values are seller- or analyst-supplied strings) is escaped in `Insight.to_html`.
@@ -29,10 +30,9 @@ class Insight:
     """One finding for a report: `text` (plain), its kind, good/bad direction, confidence, severity, evidence.
 
     `kind`: `change`, `driver`, `mix_shift` (the change explained by a mix shift), `mix` (a notable mix shift
-    beside the headline), `concentration` (a few sellers carry the change), `anomaly`, `no_change` or
-    `maturity`. `direction`: `good`, `bad` or
-    `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`. `severity`: `alert`, `warn`,
-    `info`.
+    beside the headline), `concentration` (a few sellers carry the change), `no_change` or `maturity`.
+    `direction`: `good`, `bad` or `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`.
+    `severity`: `alert`, `warn`, `info`.
     """
 
     kind: str
@@ -180,17 +180,6 @@ def describe_immature(metric, week: str, read: Reading | None = None) -> str:
     )
 
 
-def describe_anomaly(metric, row: pd.Series, market: str | None = None, window: int = 13) -> str:
-    """`Refund rate in ID was unusually high in 2026-W47: 3.4% against a typical 2.1% over the previous …`"""
-    level = "high" if row["robust_z"] > 0 else "low"
-    return (
-        f"{_subject(metric, market)} was unusually {level} in {row['period']}: "
-        f"{format_value(row['value'], metric.format)} against a typical "
-        f"{format_value(row['baseline'], metric.format)} over the previous {window} weeks "
-        f"(robust z = {row['robust_z']:+.1f})."
-    )
-
-
 def describe_broad_based(root_cause: RootCause, change: Change) -> str:
     """`The rise is broad-based: every category, channel and carrier moved by about the same factor (×1.21), so
     no single segment explains it.`"""
@@ -220,7 +209,6 @@ def build_insights(
     market: str | None = None,
     week: str | None = None,
     root_cause: RootCause | None = None,
-    anomaly: pd.Series | None = None,
     is_mature: bool = True,
     comparison: str = "week over week",
     max_drivers: int = 3,
@@ -232,7 +220,7 @@ def build_insights(
     A significant change gets the headline sentence plus its top driver (or the mix-shift explanation, or
     "broad-based" when `root_cause.broad_based`: no segment is named then); further significant candidate
     segments become `driver` insights; a concentrated change (`concentration`, from
-    `gnelib.analysis.concentration`) a `concentration` insight; a flagged anomaly its own. The headline
+    `gnelib.analysis.concentration`) a `concentration` insight. The headline
     (`change`, `mix_shift` or `no_change`) always comes first; a maturity note (how the week was read) is
     context and comes last.
     """
@@ -322,23 +310,6 @@ def build_insights(
                 _score("info", 0.01),
                 market,
                 root_cause.segments[root_cause.segments["dimension"] == shift].reset_index(drop=True),
-            )
-        )
-    if anomaly is not None and bool(anomaly.get("flag", False)):
-        movement = "up" if anomaly["robust_z"] > 0 else "down"
-        verdict = judge(metric.direction, movement)
-        severity = "warn" if verdict == "bad" else "info"
-        insights.append(
-            Insight(
-                "anomaly",
-                describe_anomaly(metric, anomaly, market),
-                metric.name,
-                verdict,
-                confidence_of(anomaly.get("p_value", math.nan)),
-                severity,
-                _score(severity, anomaly.get("p_value", math.nan)),
-                market,
-                anomaly.to_frame().T,
             )
         )
     read_differently = reading is not None and (reading.moved or reading.horizon_days)

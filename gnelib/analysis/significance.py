@@ -171,45 +171,6 @@ def change_test(
     )
 
 
-def change_tests(baseline: pd.DataFrame, current: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """`change_test` for many row pairs at once (row i of `baseline` against row i of `current`), vectorised.
-
-    Returns `abs_change`, `std_error` (of the CI, as in `change_test`) and `p_value` per row; rows a scalar test
-    could not run on (no denominator, fewer than two units for the delta method) get NaN. Ratio rows use the
-    two-proportion test when both sides are 0/1 order-level counts, else the delta method; count/sum rows the
-    z test on Σx². Duration rows have no sufficient statistics: NaN.
-    """
-    _check_kind(kind)
-    before = {column: baseline[column].to_numpy(dtype=float) for column in STAT_COLUMNS}
-    after = {column: current[column].to_numpy(dtype=float) for column in STAT_COLUMNS}
-    nan = np.full(len(baseline), np.nan)
-    if kind == "duration":
-        return pd.DataFrame({"abs_change": nan, "std_error": nan, "p_value": nan}, index=current.index)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "ratio":
-            x0, n0, x1, n1 = before["numerator"], before["denominator"], after["numerator"], after["denominator"]
-            r0, r1 = np.where(n0 > 0, x0 / n0, np.nan), np.where(n1 > 0, x1 / n1, np.nan)
-            pooled = (x0 + x1) / (n0 + n1)
-            binary = binary_rows(before) & binary_rows(after)
-            se_test_binary = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
-            se_ci_binary = np.sqrt(r0 * (1 - r0) / n0 + r1 * (1 - r1) / n1)
-            se_delta = np.sqrt(ratio_variances(before) + ratio_variances(after))
-            se_test = np.where(binary, se_test_binary, se_delta)
-            se_ci = np.where(binary, se_ci_binary, se_delta)
-            delta = r1 - r0
-        else:
-            c0, c1 = before["numerator"], after["numerator"]
-            v0 = np.where(np.isnan(before["sum_x2"]), c0, before["sum_x2"])
-            v1 = np.where(np.isnan(after["sum_x2"]), c1, after["sum_x2"])
-            se_test = se_ci = np.sqrt(v0 + v1)
-            delta = c1 - c0
-        p_value = np.where(
-            se_test > 0, 2 * stats.norm.sf(np.abs(delta) / se_test), np.where(delta == 0, 1.0, np.nan)
-        )
-    p_value = np.where(np.isnan(delta), np.nan, p_value)
-    return pd.DataFrame({"abs_change": delta, "std_error": se_ci, "p_value": p_value}, index=current.index)
-
-
 def pool_periods(rows: pd.DataFrame, kind: str) -> pd.Series:
     """Several periods' rows of one segment combined into one baseline row.
 

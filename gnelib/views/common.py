@@ -21,7 +21,7 @@ from gnelib.viz.tables import html_table
 HISTORY_WEEKS = 13
 TRAILING_WEEKS = 4
 CONFIDENCE_WORDS = {"high": "high confidence", "medium": "medium confidence", "low": "not statistically significant"}
-UNSCORED_KINDS = ("maturity", "anomaly", "no_change", "note")  # their text already says how sure it is
+UNSCORED_KINDS = ("maturity", "no_change", "note")  # their text already says how sure it is
 
 
 def market_where(market: str | None) -> dict | None:

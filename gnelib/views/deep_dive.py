@@ -11,8 +11,6 @@ from gnelib.formats import format_change, format_p_value, format_relative, forma
 from gnelib.viz.blocks import Card
 from gnelib.viz.tables import change_tone, html_table
 
-HISTORY_WINDOW = 13  # weeks the anomaly score compares with (gnelib.analysis.anomaly)
-
 
 def headline(result: DeepDiveResult) -> tuple[str, Change]:
     """The comparison the finding (the first insight) is about, and its change: the scan's finding when the deep
@@ -26,7 +24,7 @@ def headline(result: DeepDiveResult) -> tuple[str, Change]:
 
 def headline_cards(result: DeepDiveResult) -> list[Card]:
     """This week's value, the change the finding is about (first, in the words of the finding), the other
-    comparison, and the week against its own history — worded so it never contradicts the finding."""
+    comparison, and the scan's verdict on the week against its own history (when the scan judged it)."""
     metric = result.metric
     comparison, change = headline(result)
     cards = [
@@ -38,34 +36,17 @@ def headline_cards(result: DeepDiveResult) -> list[Card]:
         cards.append(_change_card(result, "vs 4-week average", trailing))
     if result.change is not change:
         cards.append(_change_card(result, f"vs {result.baseline_week}", result.change))
-    cards.append(history_card(result, change))
-    return cards
+    history = history_card(result)
+    return [*cards, history] if history is not None else cards
 
 
-def history_card(result: DeepDiveResult, change: Change | None = None) -> Card:
-    """The week against its own last `HISTORY_WINDOW` weeks: `unusually high`/`unusually low` when the anomaly
-    score flags it; `within its usual range` when the finding is a significant move the history does not flag
-    (both true: a real change that is still inside the usual swing); `typical` otherwise."""
-    change = change or headline(result)[1]
-    if getattr(result, "finding", None) is not None:
-        return _finding_card(result)
-    anomaly = result.anomaly
-    z = float(anomaly.get("robust_z", float("nan")))
-    detail = f"robust z = {z:+.1f}" if pd.notna(z) else "no history score"
-    if bool(anomaly.get("flag", False)):
-        movement = "up" if z > 0 else "down"
-        tone = change_tone(pd.Series([1.0 if z > 0 else -1.0]), result.metric.direction).iloc[0]
-        return Card("Against its own history", f"unusually {'high' if movement == 'up' else 'low'}", detail, tone)
-    if change.significant:
-        noun = "rise" if change.abs_change > 0 else "fall"
-        return Card("Against its own history", "within its usual range",
-                    f"{detail}: a real {noun}, inside the last {HISTORY_WINDOW} weeks' swing")
-    return Card("Against its own history", "typical", detail)
-
-
-def _finding_card(result: DeepDiveResult) -> Card:
-    """The weekly scan's verdict on this market's total, in the words of the scorecard."""
+def history_card(result: DeepDiveResult) -> Card | None:
+    """The weekly scan's verdict on this market's total, in the words of the scorecard ("unusually high", "still
+    elevated, week 2", "rising for 4 weeks"; "within its usual range" when not flagged); None without a scan row
+    (all markets, an explicit horizon), as no other detector judges the week."""
     row = result.finding
+    if row is None:
+        return None
     detail = f"z = {row['z']:+.1f} against its last {int(row['baseline_weeks'])} usual weeks"
     if not row["flag"]:
         return Card("Against its own history", "within its usual range", detail)

@@ -30,7 +30,8 @@ def trend_chart(
     anomalies: Sequence[str] = (),
     ax: Axes | None = None,
 ) -> Axes:
-    """Weekly trend of `value`: immature periods hollow, anomalous periods red, the report's week highlighted."""
+    """Weekly trend of `value`: immature periods hollow, the `anomalies` red (the weeks the weekly scan flagged:
+    `DeepDiveResult.series["flag"]`), the report's week highlighted."""
     data = frame.sort_values("period_start")
     ax = ax or plt.subplots()[1]
     ax.plot(data["period_start"], data["value"], color=PALETTE["primary"], linewidth=2, zorder=2)
@@ -43,7 +44,8 @@ def trend_chart(
         )
     flagged = data[data["period"].isin(list(anomalies))]
     if not flagged.empty:
-        ax.scatter(flagged["period_start"], flagged["value"], color=PALETTE["bad"], s=70, zorder=4, label="anomaly")
+        ax.scatter(flagged["period_start"], flagged["value"], color=PALETTE["bad"], s=70, zorder=4,
+                   label="flagged by the weekly scan")
     if highlight is not None:
         current = data[data["period"] == highlight]
         if not current.empty:

@@ -1,5 +1,7 @@
 """Deep dive and scan on the real small demo warehouse, checked against its planted-incident manifest."""
 
+import functools
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -7,15 +9,22 @@ import pytest
 
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
-from gnelib.analysis.detection import findings, scan
+from gnelib.analysis.detection import TOTAL, findings, scan
 from gnelib.analysis.errors import AnalysisError
-from gnelib.periods import PeriodError, weeks_between
+from gnelib.periods import PeriodError, shift_week, weeks_between
+from gnelib.views import deep_dive as view
 from gnelib.warehouse import connect
 
 
 @pytest.fixture(scope="module")
 def conn(small_warehouse):
     return connect(small_warehouse)
+
+
+@pytest.fixture(scope="module")
+def dive(conn):
+    """`deep_dive` on the module's connection, each metric × market × week computed once."""
+    return functools.cache(lambda metric, market, week: deep_dive(conn, metric, market, week))
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +41,9 @@ def incidents(small_warehouse) -> pd.DataFrame:
         ("counterfeit_wave", "counterfeit_claim_rate"),
     ],
 )
-def test_planted_rate_incident_is_the_top_driver(conn, incidents, incident, metric):
+def test_planted_rate_incident_is_the_top_driver(dive, incidents, incident, metric):
     planted = incidents.loc[incident]
-    result = deep_dive(conn, metric, planted["market"], planted["start_week"])
+    result = dive(metric, planted["market"], planted["start_week"])
     assert result.change.significant and result.change.abs_change > 0
     top = result.root_cause.segments.query("candidate and significant").iloc[0]
     assert (top["dimension"], top["value"], top["effect"]) == (
@@ -49,9 +58,9 @@ def test_planted_rate_incident_is_the_top_driver(conn, incidents, incident, metr
     )
 
 
-def test_sustained_incident_stays_bad_against_its_usual_level(conn, incidents):
+def test_sustained_incident_stays_bad_against_its_usual_level(dive, incidents):
     planted = incidents.loc["logistics_delay"]
-    result = deep_dive(conn, "late_delivery_rate", planted["market"], planted["end_week"])
+    result = dive("late_delivery_rate", planted["market"], planted["end_week"])
     assert result.change.significant and result.change.abs_change > 0
     assert result.change.baseline == pytest.approx(result.finding["baseline"])
     assert result.change.p_value == result.finding["p_adjusted"]
@@ -59,9 +68,9 @@ def test_sustained_incident_stays_bad_against_its_usual_level(conn, incidents):
     assert result.root_cause.segments.query("candidate and significant").iloc[0]["value"] == "carrier_b"
 
 
-def test_mix_shift_incident_is_reported_as_mix(conn, incidents):
+def test_mix_shift_incident_is_reported_as_mix(dive, incidents):
     planted = incidents.loc["mix_shift"]
-    result = deep_dive(conn, "late_dispatch_rate", planted["market"], planted["start_week"])
+    result = dive("late_dispatch_rate", planted["market"], planted["start_week"])
     mix = [insight for insight in result.insights if insight.kind in ("mix", "mix_shift")]
     assert mix and "channel live" in mix[0].text
     channel = result.decompositions["channel"].set_index("channel")
@@ -110,3 +119,41 @@ def test_scan_flags_the_planted_carrier_delay_with_its_carrier(conn, incidents):
     assert total["flag"] and total["verdict"] == "bad" and total["direction"] == "up"
     found = findings(table).set_index("market").loc[planted["market"]]
     assert found["segments"][0] == f"{planted['dimension']}={planted['dimension_value']}"
+
+
+def test_the_trend_marks_the_weeks_the_scan_flags(dive, conn, incidents):
+    """The chart's red weeks are the scan's: each week around the planted carrier delay scanned on its own."""
+    planted = incidents.loc["logistics_delay"]
+    market, metric = planted["market"], "late_delivery_rate"
+    result = dive(metric, market, planted["end_week"])
+    marked = set(result.series.loc[result.series["flag"], "period"])
+    around = weeks_between(shift_week(planted["start_week"], -3), planted["end_week"])
+    flagged = set()
+    for week in around:
+        table = scan(conn, week, markets=[market], metrics=[metric])
+        flagged |= {week} if table[table["dimension"] == TOTAL]["flag"].iloc[0] else set()
+    assert marked == flagged == set(weeks_between(planted["start_week"], planted["end_week"]))
+    assert set(result.series["period"]) >= set(around)
+    quiet = dive(metric, market, shift_week(planted["start_week"], -1))
+    assert not quiet.finding["flag"] and not quiet.series["flag"].any()
+
+
+@pytest.mark.parametrize(
+    ("incident", "metric", "when"),
+    [("logistics_delay", "late_delivery_rate", "start_week"), ("logistics_delay", "late_delivery_rate", "end_week"),
+     ("mix_shift", "late_dispatch_rate", "start_week")],
+)
+def test_no_card_insight_or_mark_contradicts_the_scan_row(dive, incidents, incident, metric, when):
+    planted = incidents.loc[incident]
+    result = dive(metric, planted["market"], planted[when])
+    row = result.finding
+    assert bool(result.series.set_index("period").loc[result.week, "flag"]) == bool(row["flag"])
+    assert {insight.kind for insight in result.insights} <= {"change", "driver", "mix_shift", "mix", "concentration",
+                                                             "no_change", "maturity"}
+    card = view.headline_cards(result)[-1]
+    assert card.label == "Against its own history" and (card.value == "within its usual range") == (not row["flag"])
+    if row["flag"]:
+        assert result.insights[0].direction == row["verdict"] and card.tone == row["verdict"]
+        assert ("rose" in result.insights[0].text) == (row["direction"] == "up")
+    else:
+        assert result.insights[0].kind == "no_change"

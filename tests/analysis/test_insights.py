@@ -130,16 +130,6 @@ def test_the_finding_leads_and_the_maturity_note_follows_and_good_news_is_info()
     assert [insight.kind for insight in quiet] == ["no_change", "maturity"]
 
 
-def test_a_flagged_anomaly_comes_after_the_change_it_belongs_to():
-    change = Change(0.03, 0.02, -0.01, -1 / 3, -0.012, -0.008, 0.01, "test", True)  # good news: severity info
-    anomaly = pd.Series({"flag": True, "robust_z": -4.2, "period": "2026-W47", "value": 0.02, "baseline": 0.03,
-                         "p_value": 1e-6})
-    insights = build_insights(Definition(), change, market="ID", week="2026-W47", anomaly=anomaly,
-                              is_mature=False)
-    assert [insight.kind for insight in insights] == ["change", "anomaly", "maturity"]
-    assert insights[1].score > insights[0].score  # ranked by score it would have led; the finding leads
-
-
 def test_broad_based_rise_names_no_segment(rng):
     shares = {"live": 0.7, "short_video": 0.1, "mall": 0.1, "search": 0.1}
     before = order_cube(rng, "W1", 300_000, lambda cat, ch, ca: 0.03, shares)

@@ -27,10 +27,9 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20261202)
 
 
-def result_for(metric: str, change: Change, z: float = 0.5, flag: bool = False, trailing: Change | None = None,
-               comparison: str = "week over week", **fields) -> DeepDiveResult:
-    series = pd.DataFrame({"period": ["W1", "W2"], "robust_z": [0.0, z], "flag": [False, flag],
-                           "is_mature": [True, True]})
+def result_for(metric: str, change: Change, trailing: Change | None = None, comparison: str = "week over week",
+               **fields) -> DeepDiveResult:
+    series = pd.DataFrame({"period": ["W1", "W2"], "flag": [False, False], "is_mature": [True, True]})
     return DeepDiveResult(metric=metrics.get(metric), market="ID", week="W2", baseline_week="W1", series=series,
                           change=change, trailing_change=trailing, comparison=comparison, **fields)
 
@@ -64,14 +63,20 @@ def test_ratio_root_cause_and_count_root_cause_tables(rng):
     assert "segment breakdown" in view.root_cause_table(result_for("median_hours_to_refund", change))
 
 
-def test_history_card_agrees_with_a_significant_finding():
+def test_history_card_is_the_scan_rows_verdict():
     rise = Change(0.02, 0.03, 0.01, 0.5, 0.005, 0.015, 1e-6, "test", True)
-    calm = view.history_card(result_for("refund_rate", rise, z=1.4))
-    assert calm.value == "within its usual range" and "a real rise" in calm.change and calm.value != "typical"
-    flagged = view.history_card(result_for("refund_rate", rise, z=4.5, flag=True))
-    assert (flagged.value, flagged.tone) == ("unusually high", "bad")
-    flat = Change(0.02, 0.0201, 0.0001, 0.005, -0.001, 0.001, 0.8, "test", False)
-    assert view.history_card(result_for("refund_rate", flat, z=0.3)).value == "typical"
+    row = pd.Series({"flag": True, "z": 4.5, "abs_change": 0.01, "comparison": "week", "pattern": "spike",
+                     "weeks_running": 1, "window_weeks": 1, "baseline_weeks": 12})
+    cases = [({}, "unusually high", "bad"), ({"pattern": "sustained", "weeks_running": 2}, "still elevated, week 2",
+                                              "bad"),
+             ({"comparison": "window", "window_weeks": 3, "abs_change": -0.01}, "falling for 3 weeks", "good"),
+             ({"flag": False, "z": 1.2}, "within its usual range", "")]
+    for fields, value, tone in cases:
+        card = view.history_card(result_for("refund_rate", rise, finding=pd.Series({**row, **fields})))
+        assert (card.value, card.tone) == (value, tone)
+    assert "z = +4.5 against its last 12 usual weeks" == view.history_card(result_for("refund_rate", rise,
+                                                                                      finding=row)).change
+    assert view.history_card(result_for("refund_rate", rise)) is None  # no scan row: no other judge
 
 
 def test_the_headline_card_is_the_comparison_the_finding_uses():
@@ -81,8 +86,7 @@ def test_the_headline_card_is_the_comparison_the_finding_uses():
     cards = view.headline_cards(result)
     assert cards[1].label == "Against the 4-week average" and cards[1].tone == "bad"
     assert cards[1].value == format_change(0.006, "percent")
-    assert [card.label for card in cards[2:]] == ["vs W1", "Against its own history"]
-    assert cards[-1].value == "within its usual range"
+    assert [card.label for card in cards[2:]] == ["vs W1"]
     assert view.result_delta(result) == pytest.approx(0.006)
 
 
