@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gnelib import metrics
-from gnelib.analysis.detection import findings, scan
+from gnelib.analysis.detection import findings, grain_of, scan
 from gnelib.analysis.headlines import READING_COLUMNS, Published, values_at
 from gnelib.formats import format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
@@ -50,8 +50,9 @@ def since_last_week(conn, market: str, week: str, previous: Published,
                     names: Sequence[str] | None = None) -> SinceLastWeek:
     """Compare `market` in `week` with `previous` (the previous week's report) for the metrics `names` (default:
     every metric the scan reads)."""
-    table = scan(conn, week, markets=[market], metrics=_available(names))
-    chosen = sorted(set(table["metric"])) if names is None else _available(names)
+    scanned = _scanned(conn, names)
+    table = scan(conn, week, markets=[market], metrics=scanned)
+    chosen = sorted(set(table["metric"])) if scanned is None else scanned
     now = findings(table)
     before = previous.findings[(previous.findings["market"] == market) & previous.findings["metric"].isin(chosen)]
     published = previous.headlines[(previous.headlines["market"] == market)
@@ -96,12 +97,12 @@ def section_html(result: SinceLastWeek) -> str:
     return "\n".join(parts)
 
 
-def _available(names: Sequence[str] | None) -> list[str] | None:
-    """The metrics of `names` still in the catalog (None: all)."""
+def _scanned(conn, names: Sequence[str] | None) -> list[str] | None:
+    """The metrics of `names` the weekly scan reads: in the catalog, cut by the report grain (None: all)."""
     if names is None:
         return None
-    known = set(metrics.load_catalog().names())
-    return [name for name in names if name in known]
+    catalog, grain = metrics.load_catalog(), grain_of(conn)
+    return [name for name in names if name in catalog.names() and grain in catalog.get(name).dimensions]
 
 
 def _changes(now: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
