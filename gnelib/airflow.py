@@ -154,7 +154,7 @@ def _finish(plan: str, reports_dir: Path) -> int:
         manifest = load_manifest(reports_dir)
         records = [manifest[spec.slot] for spec in specs if spec.slot in manifest]
         digests = publish_digests(reports_dir, context.facts, records, manifest)
-        write_index(reports_dir, manifest)
+        write_index(reports_dir, manifest, context.facts.grain)
     send_alerts(digests, alert_settings(context.facts))
     return 0
 

@@ -245,6 +245,19 @@ class Project:
         return str(self.file) if self.file is not None else f"the packaged demo config ({PACKAGED_CONFIG.name})"
 
 
+def grain_label(grain: str, plural: bool = False) -> str:
+    """The report grain in words, as pages name it: `market`, `region`, `customer state`; `plural`: `regions`,
+    `countries`, `branches`."""
+    words = grain.replace("_", " ")
+    if not plural:
+        return words
+    if words.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{words}es"
+    if words.endswith("y") and words[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{words[:-1]}ies"
+    return f"{words}s"
+
+
 def config_file(path: str | os.PathLike | None = None) -> Path | None:
     """The config file in force: `path`, $GNE_CONFIG, ./gne.yaml or a parent's; None means the packaged demo."""
     chosen = path if path is not None else os.environ.get(CONFIG_ENV_VAR) or None

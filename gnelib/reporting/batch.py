@@ -96,7 +96,7 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
             manifest[decision.spec.slot] = records[decision.spec.slot]
     jobs = [
         worker.Job(decision.spec, decision.input_hash, facts.as_of, options.timeout, reports_dir,
-                   rerun_command(decision.spec, reports_dir, facts, Path.cwd()))
+                   rerun_command(decision.spec, reports_dir, facts, Path.cwd()), facts.grain)
         for decision in decisions
         if decision.run
     ]
@@ -106,7 +106,7 @@ def run_batch(decisions: Sequence[Decision], options: BatchOptions, facts: Wareh
             save_manifest(reports_dir, manifest)
     save_manifest(reports_dir, manifest)
     digests = publish_digests(reports_dir, facts, list(records.values()), manifest)
-    write_index(reports_dir, manifest)
+    write_index(reports_dir, manifest, facts.grain)
     if jobs:  # a batch that only skipped unchanged reports says nothing new
         send_alerts(digests, alert_settings(facts))
     return [records[decision.spec.slot] for decision in decisions]

@@ -31,6 +31,7 @@ def render_failure_page(
     log keep both for the analyst), and `rerun`, the command that re-runs just this report."""
     return show_invisible(_ENVIRONMENT.get_template("failure.html.j2").render(
         **header.__dict__,
+        grain_label=header.grain_label,
         css=CSS,
         template=template or _template_from(rerun, header.title),
         rerun=rerun,

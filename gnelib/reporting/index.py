@@ -7,6 +7,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 import gnelib
 from gnelib.atomic import atomic_write_text
+from gnelib.config import grain_label
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
 
 INDEX_NAME = "index.html"
@@ -21,8 +22,9 @@ NOT_RUN = "not-applicable"
 _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=select_autoescape(default=True))
 
 
-def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
-    """Render the landing page: one table per week (newest first), templates × markets, status and links."""
+def write_index(reports_dir: Path, runs: dict[str, dict], grain: str = "market") -> Path:
+    """Render the landing page: one table per week (newest first), templates × values of the report `grain`
+    (markets), status and links."""
     weeks: dict[str, dict] = {}
     for run in runs.values():
         week = weeks.setdefault(
@@ -39,6 +41,7 @@ def write_index(reports_dir: Path, runs: dict[str, dict]) -> Path:
     ]
     page = _ENVIRONMENT.get_template("index.html.j2").render(
         css=CSS,
+        grains=grain_label(grain, plural=True),
         weeks=ordered,
         digest=next((week for week in ordered if week["digest"]), None),
         generated=_now(),

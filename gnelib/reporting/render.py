@@ -10,6 +10,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
+from gnelib.config import grain_label
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSS = (TEMPLATES_DIR / "gne" / "gne.css").read_text(encoding="utf-8")
 TOC_MARKER = "<!-- gne:toc -->"
@@ -18,11 +20,14 @@ REMOVED_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "paperm
 # C0/C1 control characters (but tab, newline, carriage return) and the bidirectional marks, embeddings, overrides
 # and isolates: in seller text they hide or reorder what a reader sees.
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# "market" / "Markets" as a word of prose (not `market_share`, `marketplace`).
+_MARKET_WORD = re.compile(r"\b([Mm])arket(s?)\b")
 
 
 @dataclass(frozen=True)
 class ReportHeader:
-    """What the page header says about the report; every field is escaped when rendered."""
+    """What the page header says about the report; every field is escaped when rendered. `market` is a value of
+    the report grain, `grain` the grain's dimension (the project config's `grain`), which the header names."""
 
     title: str
     market: str
@@ -31,6 +36,12 @@ class ReportHeader:
     generated: str
     version: str
     input_hash: str = ""
+    grain: str = "market"
+
+    @property
+    def grain_label(self) -> str:
+        """`Market`, `Region`: the header's name for the report grain."""
+        return grain_label(self.grain).capitalize()
 
 
 class StripStderrPreprocessor(Preprocessor):
@@ -66,6 +77,30 @@ class DropTitleHeadingPreprocessor(Preprocessor):
         return nb, resources
 
 
+class GrainWordsPreprocessor(Preprocessor):
+    """Templates are written for the default grain: the words "market"/"markets" of their markdown cells are shown
+    as the report's grain (`resources["gne"]["grain"]`: "region"/"regions"); metric names are left as they are."""
+
+    def preprocess(self, nb, resources):
+        grain = resources.get("gne", {}).get("grain", "market")
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = in_grain_words(cell.source, grain)
+        return nb, resources
+
+
+def in_grain_words(text: str, grain: str) -> str:
+    """`text` with each word "market"/"markets" (capitalised or not) written as `grain`'s label."""
+    if grain == "market":
+        return text
+
+    def word(found: re.Match) -> str:
+        label = grain_label(grain, plural=bool(found.group(2)))
+        return label.capitalize() if found.group(1) == "M" else label
+
+    return _MARKET_WORD.sub(word, text)
+
+
 class ReportExporter(HTMLExporter):
     """HTMLExporter with the `gne` template, no code or prompts, and a server-side table of contents."""
 
@@ -82,6 +117,7 @@ class ReportExporter(HTMLExporter):
         self.register_preprocessor(StripStderrPreprocessor(), enabled=True)
         self.register_preprocessor(StripParameterMetadataPreprocessor(), enabled=True)
         self.register_preprocessor(DropTitleHeadingPreprocessor(), enabled=True)
+        self.register_preprocessor(GrainWordsPreprocessor(), enabled=True)
 
     def from_notebook_node(self, nb, resources=None, **kwargs):
         body, resources = super().from_notebook_node(nb, resources, **kwargs)
@@ -92,7 +128,7 @@ def render_report(notebook: nbformat.NotebookNode, header: ReportHeader) -> str:
     """The HTML page of an executed notebook."""
     nb = nbformat.from_dict(notebook)
     nb.metadata["title"] = header.title
-    resources = {"gne": {**asdict(header), "css": CSS, "toc_marker": TOC_MARKER}}
+    resources = {"gne": {**asdict(header), "grain_label": header.grain_label, "css": CSS, "toc_marker": TOC_MARKER}}
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return show_invisible(body)
 

@@ -34,6 +34,7 @@ class Job:
     timeout: float | None
     reports_dir: Path
     rerun: str = ""  # the command that re-runs this slot alone (shown on its failure page)
+    grain: str = "market"  # the project config's report grain, which the page header names
 
 
 def initialize(isolation: str, cwd: Path, environment: dict[str, str], parent: int | None = None) -> None:
@@ -84,6 +85,7 @@ def run_job(job: Job) -> dict:
             generated=started.strftime("%Y-%m-%d %H:%M UTC"),
             version=gnelib.__version__,
             input_hash=job.input_hash,
+            grain=job.grain,
         )
         status, failure = _publish(job, execution, header)
         log.info("status %s%s", status, f" ({failure.summary()})" if failure else "")
