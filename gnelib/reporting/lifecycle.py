@@ -2,7 +2,10 @@
 
 - SIGTERM, SIGINT and SIGHUP to `gne run` raise `Stopped` in its main thread (`stop_on_signals`); the batch then
   kills its pool workers, waits for them and their kernels to exit (`stop_workers`) and only then lets go of the
-  lock; `gne run` exits 128 + the signal number.
+  lock; `gne run` exits 128 + the signal number. Python runs a signal handler only between bytecodes, so a main
+  thread inside a long warehouse query (the aggregate pass on a big warehouse) would not stop until the query
+  ends: a watchdog thread, woken through `signal.set_wakeup_fd`, kills the run's processes and exits 128 + the
+  signal number if the orderly stop has not finished `STOP_GRACE_SECONDS` after the signal.
 - SIGKILL cannot be caught: every worker asks Linux for SIGKILL when its parent dies (`die_with_parent`,
   prctl PR_SET_PDEATHSIG), and every kernel asks the same of its worker (`KERNEL_LIFELINE`). The lock, inherited
   by the forked workers, lasts until the last of them has exited (see `lock`).
@@ -23,6 +26,7 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 EXIT_WAIT_SECONDS = 10.0
+STOP_GRACE_SECONDS = 2 * EXIT_WAIT_SECONDS
 
 KERNEL_LIFELINE = """
 def _gne_lifeline(parent):
@@ -65,8 +69,9 @@ def kernel_lifeline(worker: int) -> str:
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Within the block, SIGTERM/SIGINT/SIGHUP raise `Stopped` (once: later signals wait for the cleanup).
+def stop_on_signals(grace: float = STOP_GRACE_SECONDS) -> Iterator[None]:
+    """Within the block, SIGTERM/SIGINT/SIGHUP raise `Stopped` (once: later signals wait for the cleanup); if the
+    block has not ended `grace` seconds after the signal, the process kills its descendants and exits.
 
     Signal handlers belong to the main thread: called from another thread, this does nothing."""
     if threading.current_thread() is not threading.main_thread():
@@ -80,11 +85,42 @@ def stop_on_signals() -> Iterator[None]:
             raise Stopped(signum)
 
     previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
+    reader, writer = os.pipe()
+    os.set_blocking(writer, False)
+    previous_wakeup = signal.set_wakeup_fd(writer, warn_on_full_buffer=False)
+    done = threading.Event()
+    threading.Thread(target=_watchdog, args=(reader, done, grace), name="gne-stop-watchdog", daemon=True).start()
     try:
         yield
     finally:
+        done.set()
+        signal.set_wakeup_fd(previous_wakeup)
+        os.close(writer)  # wakes the watchdog, which closes `reader`
         for number, action in previous.items():
             signal.signal(number, action)
+
+
+def _watchdog(reader: int, done: threading.Event, grace: float) -> None:
+    """Wait for a stop signal's wake-up byte; then give the orderly stop `grace` seconds before a hard exit."""
+    try:
+        while not done.is_set():
+            data = os.read(reader, 64)
+            if not data:
+                return
+            stops = [number for number in data if number in {int(s) for s in STOP_SIGNALS}]
+            if stops and not done.wait(grace):
+                for pid in descendants(os.getpid()):
+                    _kill(pid)
+                os._exit(128 + stops[0])
+    finally:
+        os.close(reader)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 @contextmanager
