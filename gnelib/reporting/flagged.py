@@ -1,6 +1,7 @@
 """Follow the flags: the weekly scan's findings, read once per week in the parent process (as the kernels read the
-warehouse) and kept in `reports/<week>/findings.json`; the ranked, capped deep dives a `deep_dive: flagged` plan
-runs; and the links from a scorecard row to its deep dive.
+warehouse) and kept in `reports/<week>/findings.json` (a run of that week adds every metric × market's headline
+number: next week's reports compare with them, `last_weeks_report`); the ranked, capped deep dives a
+`deep_dive: flagged` plan runs; and the links from a scorecard row to its deep dive.
 
 A flagged deep dive is published as `reports/<week>/<market>/metric_deep_dive-<metric>.html` (one slot per metric).
 """
