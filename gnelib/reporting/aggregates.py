@@ -37,7 +37,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
         with environment_set({**environment, STORE_ENV: str(folder)}), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
             requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
-            computed = fill(conn, _readable_store(folder), requests)
+            computed = fill(conn, readable_store(folder), requests)
             for week in sorted(set(weeks)):
                 scan(conn, week)
     except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
@@ -51,7 +51,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
     return {STORE_ENV: str(folder)}
 
 
-def _readable_store(folder: Path) -> AggregateStore:
+def readable_store(folder: Path) -> AggregateStore:
     """The store in `folder`; an unreadable manifest is moved aside (with a warning) and the store refilled."""
     store = AggregateStore(folder)
     try:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from gnelib.reporting.aggregates import _readable_store
+from gnelib.reporting.aggregates import readable_store
 from gnelib.reporting.lock import HOLDER_NAME, LOCK_NAME
 from gnelib.reporting.manifest import rebuild_manifest
 
@@ -105,7 +105,7 @@ def test_a_corrupt_aggregate_store_manifest_is_moved_aside_and_the_store_refille
     folder = tmp_path / "store"
     folder.mkdir()
     (folder / "manifest.json").write_text('[{"metric": "refund_rate"')
-    store = _readable_store(folder)
+    store = readable_store(folder)
     assert store.requests == []
     aside = [path.name for path in folder.iterdir()]
     assert len(aside) == 1 and aside[0].startswith("manifest.json.corrupt-")
