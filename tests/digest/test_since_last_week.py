@@ -15,12 +15,15 @@ from typer.testing import CliRunner
 from gnelib import metrics
 from gnelib.cli import app
 from gnelib.formats import format_value
+from gnelib.reporting.digest import digest_for_week
 from gnelib.reporting.flagged import (
     as_flagged,
     capped,
+    fingerprint,
     last_weeks_report,
     load_week,
     report_name,
+    save_week,
 )
 from gnelib.reporting.lock import run_lock
 from gnelib.reporting.params import ValidationContext
@@ -154,3 +157,17 @@ def test_a_run_waiting_for_the_lock_has_not_scanned(small_warehouse, tmp_path, m
     assert done.exit_code == 3, done.output
     assert not list(reports.glob("*/findings.json")) and not list(reports.glob("*/deep_dives.json"))
     assert not (reports / ".aggregates").exists()
+
+
+def test_a_week_scanned_only_for_a_comparison_is_no_report_to_compare_with(flagged_run, small_warehouse, tmp_path):
+    """The digest's fallback scan of the previous week saves no headline numbers and is not a published report."""
+    facts = ValidationContext(warehouse=str(small_warehouse)).facts
+    published = load_week(flagged_run.reports, WEEK)
+    save_week(tmp_path, WEEK, published.findings, published.headlines, fingerprint(facts))
+    save_week(tmp_path, PREVIOUS, flagged_run.findings(PREVIOUS), None, fingerprint(facts))
+    assert last_weeks_report(WEEK, tmp_path) is None and not load_week(tmp_path, PREVIOUS).published
+    digest = digest_for_week(tmp_path, facts, WEEK, {})
+    assert digest.basis == "scanned by a later run (no run of it)" and digest.entries
+    save_week(tmp_path, PREVIOUS, flagged_run.findings(PREVIOUS), published.headlines, fingerprint(facts))
+    assert last_weeks_report(WEEK, tmp_path).week == PREVIOUS
+    assert digest_for_week(tmp_path, facts, WEEK, {}).basis == "as its own run found it"
