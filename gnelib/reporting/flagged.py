@@ -11,6 +11,7 @@ import html
 import json
 import math
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from gnelib.analysis.headlines import HEADLINE_COLUMNS, Published, week_headlines
-from gnelib.atomic import atomic_write_text
+from gnelib.atomic import atomic_write_text, move_aside
 from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.periods import shift_week
 from gnelib.reporting.environment import environment_set
@@ -156,18 +157,32 @@ class SavedWeek:
 
 
 def load_week(reports_dir: str | os.PathLike, week: str) -> SavedWeek | None:
-    """What an earlier run saved for `week`, or None."""
+    """What an earlier run saved for `week`, or None. An unreadable file is moved aside with a warning (the next
+    scan of the week writes it again)."""
     path = Path(reports_dir) / week / FINDINGS_NAME
     if not path.is_file():
         return None
-    document = json.loads(path.read_text(encoding="utf-8"))
-    table = pd.DataFrame(document["findings"], columns=FINDING_COLUMNS)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        table = pd.DataFrame(document["findings"], columns=FINDING_COLUMNS)
+    except (ValueError, KeyError, TypeError):
+        _set_aside(path)
+        return None
     numeric = ["baseline", "current", "abs_change", "rel_change", "p_adjusted", "weeks_running", "window_weeks"]
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
     table["segments"] = [list(s) if isinstance(s, list) else [] for s in table["segments"]]
     headlines = pd.DataFrame(document.get("headlines", []), columns=HEADLINE_COLUMNS)
     headlines["value"] = pd.to_numeric(headlines["value"], errors="coerce")
     return SavedWeek(document.get("fingerprint", ""), document.get("published", True), table, headlines)
+
+
+def _set_aside(path: Path) -> None:
+    try:
+        aside = move_aside(path)
+    except FileNotFoundError:  # another process of the batch moved it first
+        return
+    print(f"warning: {path.parent.name}/{path.name} was corrupt; moved to {aside.name}; it is written again by the "
+          "next scan of the week", file=sys.stderr, flush=True)
 
 
 def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], reports_dir: Path, context,
