@@ -1,27 +1,40 @@
-"""The four report templates: committed clean, and executed with papermill on the small warehouse."""
+"""The four report templates: committed clean, and executed with papermill on the small warehouse (warm kernels, as
+`gne run` executes them)."""
 
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
-
-from gnelib.warehouse.connection import WAREHOUSE_ENV_VAR
+from template_runs import execute_warm, html_of, outputs
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TEMPLATES = ["seller_risk", "listing_compliance", "after_sales", "experiment_readout"]
+WEEK = "2026-W47"
 RUNS = [("seller_risk", {"market": "VN"}), ("seller_risk", {"market": "GB"}),
         ("listing_compliance", {"market": "MY"}), ("listing_compliance", {"market": "ID"}),
         ("after_sales", {"market": "ID"}), ("after_sales", {"market": "US"}),
         ("experiment_readout", {"experiment": "dispatch_sla_nudge"})]
+SRM = ("experiment_readout", {"experiment": "refund_fast_track"})  # a sample-ratio mismatch: the readout is invalid
+EMPTY_WEEK = ("seller_risk", {"market": "VN", "week": "2026-W10"})
 
 
-def outputs(notebook) -> list[dict]:
-    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+def run_id(name: str, parameters: dict) -> str:
+    return f"{name}-{'-'.join(parameters.values())}"
 
 
-def html_of(notebook) -> str:
-    return "".join(output.get("data", {}).get("text/html", "") for output in outputs(notebook))
+@pytest.fixture(scope="module")
+def executed(small_warehouse, tmp_path_factory):
+    """Every run of this module, executed once; `executed(name, parameters)` → its notebook, after checking it ran."""
+    runs = {run_id(name, parameters): (NOTEBOOKS / f"{name}.ipynb", {"week": WEEK, **parameters})
+            for name, parameters in [*RUNS, SRM, EMPTY_WEEK]}
+    executions = execute_warm(runs, small_warehouse, tmp_path_factory.mktemp("templates"))
+
+    def notebook(name: str, parameters: dict):
+        execution = executions[run_id(name, parameters)]
+        assert execution.ok, execution.failure.summary()
+        return execution.notebook
+
+    return notebook
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -36,17 +49,9 @@ def test_template_is_committed_clean(name):
     assert any(cell.source.strip() == "## Key insights" for cell in notebook.cells if cell.cell_type == "markdown")
 
 
-def execute(name: str, parameters: dict, warehouse: Path, monkeypatch, tmp_path: Path):
-    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-    out = tmp_path / f"{name}.ipynb"
-    papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters={**parameters,
-                               "week": "2026-W47"}, kernel_name="python3", progress_bar=False)
-    return nbformat.read(out, as_version=4)
-
-
-@pytest.mark.parametrize(("name", "parameters"), RUNS, ids=[f"{n}-{'-'.join(p.values())}" for n, p in RUNS])
-def test_template_executes_with_key_insights(name, parameters, small_warehouse, monkeypatch, tmp_path):
-    notebook = execute(name, parameters, small_warehouse, monkeypatch, tmp_path)
+@pytest.mark.parametrize(("name", "parameters"), RUNS, ids=[run_id(n, p) for n, p in RUNS])
+def test_template_executes_with_key_insights(executed, name, parameters):
+    notebook = executed(name, parameters)
     produced = outputs(notebook)
     assert not [output for output in produced if output.output_type in ("error", "stream")]
     page = html_of(notebook)
@@ -55,22 +60,16 @@ def test_template_executes_with_key_insights(name, parameters, small_warehouse, 
     assert sum("image/png" in output.get("data", {}) for output in produced) >= 1
 
 
-def test_experiment_with_srm_is_invalid_and_shows_no_lift(small_warehouse, monkeypatch, tmp_path):
-    notebook = execute("experiment_readout", {"experiment": "refund_fast_track"}, small_warehouse, monkeypatch,
-                       tmp_path)
+def test_experiment_with_srm_is_invalid_and_shows_no_lift(executed):
+    notebook = executed(*SRM)
     page = html_of(notebook)
     assert "INVALID" in page and "withheld" in page and '<ol class="gne-insights">' in page
     assert "relative change" not in page
     assert not [output for output in outputs(notebook) if "image/png" in output.get("data", {})]
 
 
-def test_empty_week_says_no_data_and_skips_the_rest(small_warehouse, monkeypatch, tmp_path):
-    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(small_warehouse))
-    out = tmp_path / "empty.ipynb"
-    papermill.execute_notebook(str(NOTEBOOKS / "seller_risk.ipynb"), str(out),
-                               parameters={"market": "VN", "week": "2026-W10"}, kernel_name="python3",
-                               progress_bar=False)
-    notebook = nbformat.read(out, as_version=4)
+def test_empty_week_says_no_data_and_skips_the_rest(executed):
+    notebook = executed(*EMPTY_WEEK)
     page = html_of(notebook)
     assert "There is no data for VN in 2026-W10" in page
     assert '<ol class="gne-insights">' not in page
