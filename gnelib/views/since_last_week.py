@@ -74,7 +74,8 @@ def section_html(result: SinceLastWeek) -> str:
     counts = result.changes["status"].value_counts()
     summary = (f"Against the report of {result.previous_week}: {counts.get('new', 0)} new, "
                f"{counts.get('still flagged', 0)} still flagged, {counts.get('gone', 0)} gone; "
-               f"{len(result.restated)} of its {result.checked} published numbers restated by the data.")
+               f"{len(result.restated)} of its {result.checked} published numbers restated by the data (changed by "
+               f"more than {TOLERANCE:.0%}).")
     parts = [f"<p>{html.escape(summary)}</p>"]
     if len(result.changes):
         shown = result.changes.rename(columns={"title": "Metric", "status": "Since last week",
@@ -92,8 +93,6 @@ def section_html(result: SinceLastWeek) -> str:
             "Change": [format_relative(v) for v in restated["rel_change"]]})
         parts.append(html_table(shown, caption=f"Restated: last week's numbers that the data now changes by more "
                                                f"than {TOLERANCE:.0%}"))
-    elif result.checked:
-        parts.append(f"<p>None of the {result.checked} numbers changed by more than {TOLERANCE:.0%}.</p>")
     return "\n".join(parts)
 
 
