@@ -47,7 +47,7 @@ $(TEST_WAREHOUSE): $(wildcard gnelib/warehouse/*.py) | $(STAMP)
 
 test: $(STAMP) browser postgres $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
 	$(BIN)/ruff check gnelib tests bench
-	$(BIN)/pytest
+	GNE_TEST_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(BIN)/pytest
 	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(NBVAL)
 
 nbval: $(STAMP) $(TEST_WAREHOUSE)  ## re-execute the templates against their nbval references

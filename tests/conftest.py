@@ -1,5 +1,6 @@
-"""Shared fixtures: the small demo warehouse, built once per test session."""
+"""Shared fixtures: the small demo warehouse, built once per test session (or the one `make test` built)."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,11 +11,18 @@ from gnelib.warehouse import build_warehouse
 from gnelib.warehouse.connection import WAREHOUSE_ENV_VAR
 
 SMALL_WAREHOUSE_SEED = 7
+# `make test` builds build/test/gne-small-seed7.duckdb (anew when the generator changes) and names it here, so the
+# session does not build the same warehouse again; every test opens it read-only or copies it first.
+PREBUILT_ENV_VAR = "GNE_TEST_WAREHOUSE"
 
 
 @pytest.fixture(scope="session")
 def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Path to a small demo warehouse (seed 7), built once per session into a temporary directory."""
+    """Path to a small demo warehouse (seed 7): $GNE_TEST_WAREHOUSE if it names a file, else built once per session
+    into a temporary directory."""
+    prebuilt = os.environ.get(PREBUILT_ENV_VAR)
+    if prebuilt and Path(prebuilt).is_file():
+        return Path(prebuilt)
     path = tmp_path_factory.mktemp("warehouse") / "gne-small.duckdb"
     build_warehouse(path, scale="small", seed=SMALL_WAREHOUSE_SEED)
     return path

@@ -21,12 +21,18 @@ def table_checksums(path) -> dict[str, int]:
     return checksums
 
 
-def test_same_seed_gives_identical_tables_and_another_seed_differs(small_warehouse, tmp_path):
+@pytest.fixture(scope="module")
+def cli_built(tmp_path_factory: pytest.TempPathFactory):
+    """`gne warehouse build` of a small warehouse with another seed (8): the CLI's result and the file."""
+    path = tmp_path_factory.mktemp("cli") / "cli.duckdb"
+    return CliRunner().invoke(app, ["build", "--scale", "small", "--seed", "8", "--path", str(path)]), path
+
+
+def test_same_seed_gives_identical_tables_and_another_seed_differs(small_warehouse, cli_built, tmp_path):
     again = build_warehouse(tmp_path / "again.duckdb", scale="small", seed=7)
-    other = build_warehouse(tmp_path / "other.duckdb", scale="small", seed=8)
     reference = table_checksums(small_warehouse)
     assert table_checksums(again.path) == reference
-    differing = {t for t, value in table_checksums(other.path).items() if value != reference[t]}
+    differing = {t for t, value in table_checksums(cli_built[1]).items() if value != reference[t]}
     assert differing >= {
         "sellers",
         "listings",
@@ -83,13 +89,11 @@ def test_negative_seed_is_refused(tmp_path):
         build_warehouse(tmp_path / "w.duckdb", seed=-1)
 
 
-def test_cli_build_then_info(tmp_path):
-    runner = CliRunner()
-    path = tmp_path / "cli.duckdb"
-    built = runner.invoke(app, ["build", "--scale", "small", "--seed", "3", "--path", str(path)])
+def test_cli_build_then_info(cli_built):
+    built, path = cli_built
     assert built.exit_code == 0, built.output
     assert "orders" in built.output and path.exists()
-    info = runner.invoke(app, ["info", "--path", str(path)])
+    info = CliRunner().invoke(app, ["info", "--path", str(path)])
     assert info.exit_code == 0, info.output
     for expected in ("2026-11-26", "listing_moderation", "counterfeit_wave", "mix_shift", "2026-W47"):
         assert expected in info.output
