@@ -1,6 +1,6 @@
 """Run report templates through the real `gne run` CLI against a warehouse URL, and read what a stakeholder sees in
 the HTML report: header facts, key-insight sentences, headline cards, tables and callouts (the PostgreSQL and
-Spark end-to-end tests compare these with the DuckDB run on the same data)."""
+Spark end-to-end tests compare these, page by page and the batch's digest, with the DuckDB run on the same data)."""
 
 import subprocess
 import sys
@@ -14,11 +14,11 @@ GNE = Path(sys.executable).parent / "gne"
 UNSTABLE_FACTS = ("Generated",)  # the header's generation time differs between any two runs
 
 
-def write_plan(path: Path, market: str, week: str, templates: dict[str, dict]) -> Path:
-    """A run plan: `templates` ({name: parameters}) for one market and week, no flagged deep dives."""
-    plan = {"templates_dir": str(REPO / "notebooks"), "markets": [market], "weeks": [week],
-            "templates": {name: {"parameters": parameters} if parameters else {}
-                          for name, parameters in templates.items()}}
+def write_plan(path: Path, market: str, week: str, templates: dict[str, dict],
+               templates_dir: Path = REPO / "notebooks") -> Path:
+    """A run plan: `templates` ({name: plan entry, e.g. {"parameters": {...}}}) for one market and week, no flagged
+    deep dives."""
+    plan = {"templates_dir": str(templates_dir), "markets": [market], "weeks": [week], "templates": templates}
     path.write_text(yaml.safe_dump(plan, sort_keys=False))
     return path
 
@@ -60,3 +60,10 @@ def assert_same_report(page: Path, reference: Path, needs: tuple[str, ...] = ("i
     for part, values in expected.items():
         assert facts[part] == values, f"{page.name}: {part} differ from the DuckDB run's"
     return expected
+
+
+def assert_same_digest(reports: Path, reference: Path, week: str) -> None:
+    """The batch's digest (the weekly scan of every market: this week's and last week's findings) in `reports`
+    says what the one in `reference` says."""
+    page = f"{week}/digest.html"
+    assert_same_report(reports / page, reference / page, needs=("insights",))

@@ -8,8 +8,7 @@ import json
 import shutil
 
 import pytest
-import yaml
-from engine_reports import REPO, assert_same_report, start_run
+from engine_reports import REPO, assert_same_digest, assert_same_report, start_run, write_plan
 
 MARKET, WEEK = "ID", "2026-W47"
 SECRET = "s3cret-pg-7f2c"  # the trust-auth test server accepts and ignores it; only its absence in output matters
@@ -42,9 +41,7 @@ def runs(postgres_url, small_warehouse, tmp_path_factory):
     for name in TEMPLATES:
         shutil.copy(REPO / "notebooks" / f"{name}.ipynb", templates)
     shutil.copy(REPO / "tests" / "reporting" / "fixtures" / f"{FAILING}.ipynb", templates)
-    plan = folder / "plan.yaml"
-    plan.write_text(yaml.safe_dump({"templates_dir": str(templates), "markets": [MARKET], "weeks": [WEEK],
-                                    "templates": {**TEMPLATES, FAILING: {}}}, sort_keys=False))
+    plan = write_plan(folder / "plan.yaml", MARKET, WEEK, {**TEMPLATES, FAILING: {}}, templates)
     started = {name: start_run(plan, warehouse, folder / name)
                for name, warehouse in (("postgres", with_password(postgres_url)), ("duckdb", str(small_warehouse)))}
     outputs = {name: process.communicate(timeout=900)[0] for name, process in started.items()}
@@ -65,9 +62,7 @@ def test_report_says_what_the_duckdb_report_says(runs, template):
 
 
 def test_weekly_digest_says_what_the_duckdb_digest_says(runs):
-    """The batch's digest: the weekly scan of every market on PostgreSQL (this week's and last week's findings)."""
-    page = f"{WEEK}/digest.html"
-    assert_same_report(runs["reports"]["postgres"] / page, runs["reports"]["duckdb"] / page, needs=("insights",))
+    assert_same_digest(runs["reports"]["postgres"], runs["reports"]["duckdb"], WEEK)
 
 
 def test_the_url_password_is_in_no_output_and_no_file(runs):
