@@ -100,12 +100,12 @@ def build_dag(plan: str | os.PathLike, *, project_dir: str | os.PathLike | None 
     return dag
 
 
-def _context(plan: str, reports_dir: Path):
-    """(validation context, specs) of a plan, as `gne run` builds them."""
+def _context(plan: str):
+    """(validation context, loaded plan), as `gne run` builds them."""
     from gnelib.check import check_project
     from gnelib.reporting.facts import resolve_project
     from gnelib.reporting.params import ValidationContext
-    from gnelib.reporting.plan import expand_plan, load_plan
+    from gnelib.reporting.plan import load_plan
 
     project = resolve_project()
     report = check_project(project, execute=False)
@@ -114,12 +114,24 @@ def _context(plan: str, reports_dir: Path):
 
         raise GneError("\n".join(report.lines())
                        + "\nNothing ran: fix the config or the warehouse (`gne check` lists every problem).")
-    context = ValidationContext(project=project, unavailable=tuple(report.unavailable))
-    return context, expand_plan(load_plan(plan), Path(plan), reports_dir, context)
+    return ValidationContext(project=project, unavailable=tuple(report.unavailable)), load_plan(plan)
+
+
+def _specs(plan: str, loaded, reports_dir: Path, context) -> list:
+    """Every run of the plan, its flagged deep dives included. The flagged part scans the week and writes its
+    findings, so call this holding the reports directory's lock (as `gne run` does)."""
+    from gnelib.reporting.plan import expand_plan, flagged_runs
+
+    fixed = expand_plan(loaded, Path(plan), reports_dir, context, follow_flags=False)
+    return fixed + flagged_runs(loaded, Path(plan), reports_dir, context)
 
 
 def _slots(plan: str, reports_dir: Path) -> int:
-    _, specs = _context(plan, reports_dir)
+    from gnelib.reporting.lock import run_lock
+
+    context, loaded = _context(plan)
+    with run_lock(reports_dir, f"{plan} slots", wait=True):
+        specs = _specs(plan, loaded, reports_dir, context)
     print(json.dumps([spec.slot for spec in specs if not spec.unmet]))
     return 0
 
@@ -128,13 +140,14 @@ def _run_slot(plan: str, slot: str, reports_dir: Path, force: bool) -> int:
     from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, decide, run_batch
     from gnelib.reporting.lock import run_lock
 
-    context, specs = _context(plan, reports_dir)
-    chosen = [spec for spec in specs if spec.slot == slot]
-    if not chosen:
-        print(f"error: {slot} is not a report of {plan} (any more); the plan lists: "
-              f"{', '.join(spec.slot for spec in specs[:10])}", file=sys.stderr)
-        return 2
+    context, loaded = _context(plan)
     with run_lock(reports_dir, f"{plan} {slot}", wait=True):
+        specs = _specs(plan, loaded, reports_dir, context)
+        chosen = [spec for spec in specs if spec.slot == slot]
+        if not chosen:
+            print(f"error: {slot} is not a report of {plan} (any more); the plan lists: "
+                  f"{', '.join(spec.slot for spec in specs[:10])}", file=sys.stderr)
+            return 2
         records = run_batch(decide(chosen, reports_dir, force), BatchOptions(reports_dir, workers=1), context.facts)
     failed = [record for record in records if record["status"] in FAILED_STATUSES]
     for record in failed:
@@ -149,8 +162,9 @@ def _finish(plan: str, reports_dir: Path) -> int:
     from gnelib.reporting.lock import run_lock
     from gnelib.reporting.manifest import load_manifest
 
-    context, specs = _context(plan, reports_dir)
+    context, loaded = _context(plan)
     with run_lock(reports_dir, f"{plan} {FINISH_TASK}", wait=True):
+        specs = _specs(plan, loaded, reports_dir, context)
         manifest = load_manifest(reports_dir)
         records = [manifest[spec.slot] for spec in specs if spec.slot in manifest]
         digests = publish_digests(reports_dir, context.facts, records, manifest)
