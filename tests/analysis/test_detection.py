@@ -100,10 +100,10 @@ def test_family_adjustment_matches_a_hand_worked_example():
     # A: total 0.001/0.4 = 0.0025; singles Simes(0.02, 0.5) = 0.04 → 0.1; pairs Simes(0.004, 0.6) = 0.008 → 0.04
     #    → family p 0.0025.  B: 0.3/0.4 = 0.75; Simes(0.04, 0.9) = 0.08 → 0.2; Simes(0.5, 0.7) = 0.7 → 3.5 → 0.2.
     # BH over (0.0025, 0.2): (0.005, 0.2) → A selected alone, R/m = 1/2, inner level 0.025.
-    # Inside A, weights (average 1): total 0.4·5 = 2, singles 0.2·5 = 1, pairs 0.1·5 = 0.5; p/w = 0.0005, 0.02,
-    # 0.5, 0.008, 1.2; BH of those (m = 5): 0.0025, 0.0333, 0.625, 0.02, 1 → the total and the first pair pass.
+    # Inside A, BH of (0.001, 0.02, 0.5, 0.004, 0.6), m = 5: 0.005, 0.0333, 0.6, 0.01, 0.6 → the total and the
+    # first pair pass 0.025; reported ×2 (alpha / level), capped at 1.
     assert list(rejected) == [True, False, False, True, False] + [False] * 5
-    assert adjusted[:5] == pytest.approx([0.005, 0.0666667, 1.0, 0.04, 1.0], rel=1e-5)
+    assert adjusted[:5] == pytest.approx([0.01, 0.0666667, 1.0, 0.02, 1.0], rel=1e-5)
     assert adjusted[5:] == pytest.approx([0.3, 0.2, 0.9, 0.5, 0.7])  # B not selected: max(family 0.2, own p)
 
 
