@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from gnelib.atomic import (
     commit,
     temporary_beside,
 )
+from gnelib.reporting.lifecycle import descendants
 
 
 def test_a_writer_that_fails_midway_leaves_the_target_untouched(tmp_path):
@@ -56,7 +58,6 @@ def test_killing_gne_run_mid_run_keeps_the_previous_report(project, gne, small_w
     assert gne("run", "notebooks/slow.ipynb", "-p", "market", "US", "-p", "week", "latest").exit_code == 0
     report = next((project / "reports").rglob("slow.html"))
     before = report.read_bytes()
-    log = report.with_suffix(".log")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -82,11 +83,10 @@ def test_killing_gne_run_mid_run_keeps_the_previous_report(project, gne, small_w
     )
     try:
         deadline = time.monotonic() + 60
-        while (
-            "'seconds': 60.0" not in (log.read_text() if log.exists() else "") and time.monotonic() < deadline
-        ):
+        while not _kernels_below(process.pid) and time.monotonic() < deadline:  # the slot's log is written at the end
             time.sleep(0.2)
-        time.sleep(1.5)  # the notebook is now sleeping in its kernel
+        assert _kernels_below(process.pid), "no kernel started within 60 s"
+        time.sleep(4)  # the notebook is now sleeping in its kernel
         assert process.poll() is None
     finally:
         os.killpg(process.pid, signal.SIGKILL)
@@ -119,3 +119,16 @@ def test_a_full_disk_is_reported_as_disk_full_naming_the_file(tmp_path):
             full.write(b"<p>new</p>")
     assert target.read_text() == "<p>previous</p>"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["index.html"]
+
+
+def _kernels_below(pid: int) -> list[int]:
+    """The ipykernel processes among `pid`'s descendants."""
+    found = []
+    for child in descendants(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel" in command:
+            found.append(child)
+    return found
