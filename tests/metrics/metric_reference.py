@@ -135,7 +135,7 @@ def late_dispatch_rate(t: Tables) -> pd.DataFrame:
 
 
 def late_delivery_rate(t: Tables) -> pd.DataFrame:
-    rows = _delivered(t)
+    rows = _shipped(t)
     return _ratio(rows, rows["delivered_at"] > rows["promised_delivery_by"])
 
 
