@@ -12,6 +12,7 @@ import numpy as np
 from gnelib.warehouse import calendar as cal
 from gnelib.warehouse import experiments as exp
 from gnelib.warehouse import incidents as inc
+from gnelib.warehouse import policies
 from gnelib.warehouse.enforcement import generate_enforcement
 from gnelib.warehouse.errors import WarehouseError
 from gnelib.warehouse.frames import append
@@ -93,6 +94,7 @@ def _populate(con: duckdb.DuckDBPyConnection, scale_name: str, seed: int, progre
     append(con, "experiment_designs", exp.design_columns())
     exp.fill_readouts(con, assignments)
     append(con, "incidents", _incident_columns(generator.tally.planted_multiplier))
+    append(con, "policy_launches", policies.launch_columns())
     append(con, "warehouse_meta", _meta_rows(scale.name, seed))
     progress("writing", 3 + cal.N_WEEKS, total_steps)
     con.execute("CHECKPOINT")

@@ -11,6 +11,7 @@ import numpy as np
 from gnelib.warehouse import calendar as cal
 from gnelib.warehouse import dimensions as dims
 from gnelib.warehouse import incidents as inc
+from gnelib.warehouse import policies
 from gnelib.warehouse.frames import NULL_TIME, Coded
 from gnelib.warehouse.scales import Scale, rng_for
 from gnelib.warehouse.sellers import Sellers, round_local
@@ -83,6 +84,7 @@ class OrderGenerator:
         order_cols, delivered, gmv_usd = self._fulfil(rng, index, market, seller, ordered)
         order_ids = order_cols["order_id"]
         after_sales = self._after_sales(rng, index, market, seller, order_cols, delivered, gmv_usd)
+        after_sales = policies.apply(self.seed, index, order_cols, after_sales)
         reviews = self._reviews(rng, market, seller, order_ids, delivered)
         return {"orders": order_cols, "after_sales": after_sales, "reviews": reviews}
 

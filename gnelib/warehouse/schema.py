@@ -120,6 +120,15 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("expected_size", "DOUBLE"),
         ("description", "VARCHAR"),
     ),
+    "policy_launches": (
+        ("policy_id", "BIGINT"),
+        ("policy", "VARCHAR"),
+        ("metric", "VARCHAR"),
+        ("market", "VARCHAR"),
+        ("launch_date", "DATE"),
+        ("true_effect", "DOUBLE"),
+        ("description", "VARCHAR"),
+    ),
     "warehouse_meta": (("key", "VARCHAR"), ("value", "VARCHAR")),
 }
 
