@@ -2,29 +2,27 @@
 exit status: 0 all ok (or skipped as unchanged), 1 some run failed (or the disk is full), 2 bad input (nothing
 ran), 3 busy, 128 + N stopped by signal N (SIGTERM 143, SIGINT 130) after its workers and kernels exited."""
 
+from __future__ import annotations
+
 import os
 import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from gnelib.atomic import DiskFull
 from gnelib.check import check_project, problems_text
-from gnelib.console import make_console
 from gnelib.errors import GneError
-from gnelib.reporting.batch import FAILED_STATUSES, BatchOptions, Decision, decide, run_batch
 from gnelib.reporting.errors import LockBusy, ParameterError, UnsafePath, echo
 from gnelib.reporting.facts import resolve_project
-from gnelib.reporting.flagged import as_flagged
-from gnelib.reporting.index import INDEX_NAME
-from gnelib.reporting.lifecycle import Stopped, stop_on_signals
-from gnelib.reporting.lock import run_lock, unsafe_link
 from gnelib.reporting.params import ValidationContext
 from gnelib.reporting.paths import planted_links
 from gnelib.reporting.plan import Plan, build_spec, expand_plan, flagged_runs, load_plan
-from gnelib.reporting.spec import RunSpec
+
+if TYPE_CHECKING:
+    from gnelib.reporting.batch import Decision
+    from gnelib.reporting.spec import RunSpec
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 MAX_WARNINGS = 20
@@ -67,6 +65,12 @@ def run_command(request: RunRequest) -> int:
     except GneError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # Imported once the input is valid, so bad input is rejected without loading the executor (papermill, scipy).
+    from gnelib.reporting.batch import BatchOptions, decide, run_batch
+    from gnelib.reporting.index import INDEX_NAME
+    from gnelib.reporting.lifecycle import Stopped, stop_on_signals
+    from gnelib.reporting.lock import run_lock
+
     options = BatchOptions(reports_dir, request.workers, request.timeout, request.force, request.isolation)
     lock = nullcontext() if request.dry_run else run_lock(reports_dir, str(request.target), wait=request.wait)
     try:
@@ -109,6 +113,8 @@ def shown(path: Path) -> Path:
 
 def refuse_planted_links(reports_dir: Path) -> None:
     """Raise UnsafePath naming every symbolic link inside the reports directory (a run writes through none)."""
+    from gnelib.reporting.lock import unsafe_link
+
     links = planted_links(reports_dir)
     if len(links) == 1:
         raise unsafe_link(links[0])
@@ -138,9 +144,13 @@ def _specs(request: RunRequest, reports_dir: Path, context: ValidationContext) -
             raise ParameterError(f"Parameter {echo(name)} is given twice; give it once.")
         values[name] = value
     spec = build_spec(target, values, reports_dir, context)
-    if request.flagged and "metric" not in spec.parameters:
+    if not request.flagged:
+        return [spec], None
+    if "metric" not in spec.parameters:
         raise ParameterError(f"--flagged needs a deep-dive template with a metric parameter; {target.name} has none.")
-    return [as_flagged(spec, reports_dir) if request.flagged else spec], None
+    from gnelib.reporting.flagged import as_flagged
+
+    return [as_flagged(spec, reports_dir)], None
 
 
 def _print_not_applicable(decisions: list[Decision]) -> None:
@@ -151,6 +161,10 @@ def _print_not_applicable(decisions: list[Decision]) -> None:
 
 
 def _print_plan(decisions: list[Decision]) -> None:
+    from rich.table import Table
+
+    from gnelib.console import make_console
+
     table = Table(title="gne run --dry-run", show_lines=False)
     for column in ("action", "report", "why", "parameters"):
         table.add_column(column, overflow="fold")
@@ -168,6 +182,8 @@ def _print_plan(decisions: list[Decision]) -> None:
 
 def _print_summary(records: list[dict]) -> bool:
     """One summary line, then one block per failed run (plain text: it ends up in cron logs)."""
+    from gnelib.reporting.batch import FAILED_STATUSES
+
     counts: dict[str, int] = {}
     for record in records:
         key = "skipped" if record["action"] == "skipped" else record["status"]

@@ -8,11 +8,11 @@ A template without `gne.requires` runs on any catalog (the generic templates). A
 is not run: the plan output and the index say why.
 """
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gnelib.reporting.errors import PlanError
@@ -39,7 +39,7 @@ class Available:
 
 def template_requirements(template: Path) -> Requirements:
     """The `gne.requires` metadata of a template notebook (empty when it declares none)."""
-    metadata = nbformat.read(template, as_version=4).metadata.get("gne", {})
+    metadata = json.loads(template.read_bytes()).get("metadata", {}).get("gne", {})  # no nbformat: see `params`
     try:
         return Requirements.model_validate(metadata.get("requires", {}))
     except ValidationError as error:
