@@ -10,6 +10,8 @@ import duckdb
 import numpy as np
 
 from gnelib.warehouse import calendar as cal
+from gnelib.warehouse import creators as crt
+from gnelib.warehouse import experience as xp
 from gnelib.warehouse import experiments as exp
 from gnelib.warehouse import incidents as inc
 from gnelib.warehouse import policies
@@ -61,6 +63,15 @@ def _incident_columns(fraud_ring_size: float) -> dict[str, object]:
     return columns
 
 
+def _append_creators_and_experience(con, creators, sellers, enforcement, seed: int) -> None:
+    moderation = crt.generate_creator_moderation(creators, seed)
+    append(con, "creators", crt.creator_columns(creators))
+    append(con, "creator_content_moderation", moderation)
+    append(con, "creator_enforcement", crt.generate_creator_enforcement(moderation, creators, seed))
+    append(con, "seller_appeals", xp.generate_seller_appeals(enforcement, seed))
+    append(con, "seller_support_contacts", xp.generate_seller_contacts(sellers, enforcement, seed))
+
+
 def _populate(con: duckdb.DuckDBPyConnection, scale_name: str, seed: int, progress: Progress) -> None:
     scale = resolve_scale(scale_name)
     for statement in create_statements():
@@ -85,10 +96,17 @@ def _populate(con: duckdb.DuckDBPyConnection, scale_name: str, seed: int, progre
         dispatch_window_us=(cal.to_us(nudge.start), cal.to_us(nudge.end) + cal.US_PER_DAY),
         dispatch_effect=nudge.true_effect,
     )
+    creators = crt.generate_creators(scale, seed)  # creators and experience: their own random streams
+    attribution, contacts = crt.CreatorAttribution(creators, seed), xp.ContactGenerator(seed)
     for week in range(cal.N_WEEKS):
         progress(f"orders {cal.week_label(week)}", 2 + week, total_steps)
-        for table, columns in generator.week(week).items():
+        tables = generator.week(week)
+        attribution.attribute(week, tables)
+        tables["cs_contacts"] = contacts.week(week, tables)
+        for table, columns in tables.items():
             append(con, table, columns)
+    append(con, "after_sales", attribution.ring_requests(generator.next_request_id))
+    _append_creators_and_experience(con, creators, sellers, enforcement, seed)
 
     progress("experiments and manifest", 2 + cal.N_WEEKS, total_steps)
     append(con, "experiment_designs", exp.design_columns())

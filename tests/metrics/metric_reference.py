@@ -53,6 +53,30 @@ class Tables:
         return self._read("listing_moderation")
 
     @cached_property
+    def creators(self) -> pd.DataFrame:
+        return self._read("creators")
+
+    @cached_property
+    def creator_moderation(self) -> pd.DataFrame:
+        return self._read("creator_content_moderation")
+
+    @cached_property
+    def creator_enforcement(self) -> pd.DataFrame:
+        return self._read("creator_enforcement")
+
+    @cached_property
+    def cs_contacts(self) -> pd.DataFrame:
+        return self._read("cs_contacts")
+
+    @cached_property
+    def seller_appeals(self) -> pd.DataFrame:
+        return self._read("seller_appeals")
+
+    @cached_property
+    def seller_contacts(self) -> pd.DataFrame:
+        return self._read("seller_support_contacts")
+
+    @cached_property
     def as_of(self) -> pd.Timestamp:
         meta = self._read("warehouse_meta")
         return pd.Timestamp(meta.set_index("key").loc["as_of", "value"])
@@ -328,6 +352,156 @@ def enforcement_actions(t: Tables) -> pd.DataFrame:
     return _ratio(rows, pd.Series(1.0, index=rows.index))
 
 
+# -- creators (unit = creator) ----------------------------------------------------------------------------------
+
+
+def _creator_columns(rows: pd.DataFrame, t: Tables) -> pd.DataFrame:
+    creators = t.creators[["creator_id", "tier", "follower_band"]].rename(
+        columns={"tier": "creator_tier", "follower_band": "creator_follower_band"}
+    )
+    rows = rows.merge(creators, on="creator_id", how="inner")
+    return rows.assign(unit=rows["creator_id"])
+
+
+def _creator_orders(t: Tables) -> pd.DataFrame:
+    return _creator_columns(t.order_rows[t.order_rows["creator_id"].notna()], t)
+
+
+def creator_order_defect_rate(t: Tables) -> pd.DataFrame:
+    rows = _creator_orders(t)
+    defect = rows["after_sales_reason"].isin(NAD_REASONS) | (rows["rating"] <= 2) | _seller_fault(rows)
+    return _ratio(rows, defect)
+
+
+def struck_creator_gmv_share(t: Tables) -> pd.DataFrame:
+    rows = _creator_orders(t)
+    strikes = t.creator_enforcement[t.creator_enforcement["action"] == "strike"]
+    pairs = rows[["order_id", "creator_id", "ordered_at"]].merge(strikes, on="creator_id")
+    overturned_by_then = _flag(pairs["overturned"]).astype(bool) & (pairs["appeal_decided_at"] <= pairs["ordered_at"])
+    active = (
+        (pairs["actioned_at"] <= pairs["ordered_at"])
+        & (pairs["ordered_at"] < pairs["actioned_at"] + pd.Timedelta(days=90))
+        & ~overturned_by_then
+    )
+    struck = rows["order_id"].isin(pairs.loc[active, "order_id"])
+    gmv = rows["gmv_usd"].fillna(0.0)
+    return _ratio(rows, gmv.where(struck, 0.0), gmv)
+
+
+def creator_violation_rate(t: Tables) -> pd.DataFrame:
+    rows = _creator_columns(t.creator_moderation, t)
+    return _ratio(rows.assign(time=rows["reviewed_at"]), rows["decision"] == "removed")
+
+
+def _creator_actions(t: Tables) -> pd.DataFrame:
+    rows = _creator_columns(t.creator_enforcement, t)
+    rows = rows.rename(columns={"action": "creator_action", "reason": "creator_policy"})
+    return rows.assign(time=rows["actioned_at"])
+
+
+def creator_appeal_overturn_rate(t: Tables) -> pd.DataFrame:
+    rows = _creator_actions(t)
+    rows = rows[_flag(rows["appealed"]).astype(bool) & rows["overturned"].notna()]
+    return _ratio(rows, _flag(rows["overturned"]))
+
+
+def hours_to_act_on_reported_creator(t: Tables) -> pd.DataFrame:
+    rows = _creator_actions(t)
+    return rows.assign(x=_hours(rows["actioned_at"], rows["reported_at"]))
+
+
+# -- experience ------------------------------------------------------------------------------------------------
+
+
+def _contacts_within_30_days(t: Tables, reason: str | None) -> pd.DataFrame:
+    contacts = t.cs_contacts.merge(t.orders[["order_id", "ordered_at"]], on="order_id")
+    contacts = contacts[contacts["contacted_at"] < contacts["ordered_at"] + pd.Timedelta(days=30)]
+    if reason is not None:
+        contacts = contacts[contacts["reason"] == reason]
+    counts = contacts.groupby("order_id").size()
+    rows = t.orders.assign(time=t.orders["ordered_at"], unit=t.orders["seller_id"])
+    return _ratio(rows, rows["order_id"].map(counts).fillna(0.0))
+
+
+def cs_contacts_per_order(t: Tables) -> pd.DataFrame:
+    return _contacts_within_30_days(t, None)
+
+
+def where_is_my_order_contacts_per_order(t: Tables) -> pd.DataFrame:
+    return _contacts_within_30_days(t, "where_is_my_order")
+
+
+def item_problem_contacts_per_order(t: Tables) -> pd.DataFrame:
+    return _contacts_within_30_days(t, "item_problem")
+
+
+def refund_status_contacts_per_order(t: Tables) -> pd.DataFrame:
+    return _contacts_within_30_days(t, "refund_status")
+
+
+def post_contact_csat(t: Tables) -> pd.DataFrame:
+    rows = t.cs_contacts[t.cs_contacts["csat"].notna()]
+    rows = rows.merge(t.orders[["order_id", "category", "channel"]], on="order_id")
+    rows = rows.rename(columns={"reason": "contact_reason"})
+    rows = rows.assign(time=rows["contacted_at"], unit=rows["order_id"])
+    return _ratio(rows, rows["csat"] >= 4)
+
+
+def _experiences(t: Tables, kind: str) -> pd.DataFrame:
+    """Each order's experience time (first defect if any, else delivery) and whether the buyer ordered again
+    within 30 days of it (the next order at or after it, found with merge_asof)."""
+    rows = t.order_rows
+    nad = rows["requested_at"].where(rows["after_sales_reason"].isin(NAD_REASONS))
+    review_at = rows["order_id"].map(t.reviews.set_index("order_id")["created_at"])
+    review = review_at.where(rows["rating"] <= 2)
+    cancel = rows["cancelled_at"].where(_seller_fault(rows))
+    defect_at = pd.concat([nad, review, cancel], axis=1).min(axis=1)
+    rows = rows.assign(experience_at=defect_at.where(defect_at.notna(), rows["delivered_at"]))
+    rows = rows[defect_at.notna()] if kind == "bad" else rows[defect_at.isna() & rows["delivered_at"].notna()]
+    orders = t.orders[["buyer_id", "ordered_at"]].rename(columns={"ordered_at": "next_order_at"})
+    joined = pd.merge_asof(
+        rows.sort_values("experience_at"),
+        orders.sort_values("next_order_at"),
+        left_on="experience_at",
+        right_on="next_order_at",
+        by="buyer_id",
+        direction="forward",
+    )
+    repeated = joined["next_order_at"] <= joined["experience_at"] + pd.Timedelta(days=30)
+    joined = joined.assign(time=joined["experience_at"], unit=joined["buyer_id"])
+    return _ratio(joined, repeated)
+
+
+def repeat_purchase_after_bad_experience(t: Tables) -> pd.DataFrame:
+    return _experiences(t, "bad")
+
+
+def repeat_purchase_after_good_experience(t: Tables) -> pd.DataFrame:
+    return _experiences(t, "good")
+
+
+def seller_appeal_resolution_hours(t: Tables) -> pd.DataFrame:
+    rows = t.seller_appeals.merge(t.enforcement[["action_id", "action", "reason"]], on="action_id")
+    rows = rows.merge(t.sellers[["seller_id", "tier"]].rename(columns={"tier": "seller_tier"}), on="seller_id")
+    rows = rows[rows["decided_at"].notna()]
+    return rows.assign(time=rows["filed_at"], unit=rows["seller_id"], x=_hours(rows["decided_at"], rows["filed_at"]))
+
+
+def enforcement_false_positive_rate(t: Tables) -> pd.DataFrame:
+    rows = _actions(t).merge(
+        t.seller_appeals[["action_id", "overturned"]], on="action_id", how="left", suffixes=("", "_on_appeal")
+    )
+    return _ratio(rows, _flag(rows["overturned_on_appeal"]))
+
+
+def seller_support_contacts(t: Tables) -> pd.DataFrame:
+    rows = t.seller_contacts.merge(
+        t.sellers[["seller_id", "tier"]].rename(columns={"tier": "seller_tier"}), on="seller_id"
+    ).rename(columns={"reason": "seller_contact_reason"})
+    rows = rows.assign(time=rows["contacted_at"], unit=rows["seller_id"])
+    return _ratio(rows, pd.Series(1.0, index=rows.index))
+
+
 REFERENCE: dict[str, Callable[[Tables], pd.DataFrame]] = {
     function.__name__: function
     for function in [
@@ -360,6 +534,21 @@ REFERENCE: dict[str, Callable[[Tables], pd.DataFrame]] = {
         detection_to_action_hours,
         enforcement_overturn_rate,
         enforcement_actions,
+        creator_order_defect_rate,
+        struck_creator_gmv_share,
+        creator_violation_rate,
+        creator_appeal_overturn_rate,
+        hours_to_act_on_reported_creator,
+        cs_contacts_per_order,
+        where_is_my_order_contacts_per_order,
+        item_problem_contacts_per_order,
+        refund_status_contacts_per_order,
+        post_contact_csat,
+        repeat_purchase_after_bad_experience,
+        repeat_purchase_after_good_experience,
+        seller_appeal_resolution_hours,
+        enforcement_false_positive_rate,
+        seller_support_contacts,
     ]
 }
 

@@ -49,6 +49,8 @@ def test_catalog_has_the_required_metrics():
         "listing_compliance",
         "authentic_products",
         "make_it_right",
+        "creators",
+        "experience",
     }
     assert set(REFERENCE) == set(CATALOG.names()), "every catalog metric needs a pandas reference"
 

@@ -193,6 +193,7 @@ def test_manifest_names_the_planted_incidents(tables):
         "fraud_ring",
         "moderation_regression",
         "mix_shift",
+        "creator_ring",
     }
     assert not set(incidents["market"]) & set(QUIET_MARKETS)
     assert incidents.loc["mix_shift", "expected_size"] == pytest.approx(0.45)
@@ -209,6 +210,8 @@ def test_manifest_names_the_planted_incidents(tables):
         "seller_fault_cancel_rate",
         "seller_ban_rate",
         "appeal_overturn_rate",
+        "creator_order_defect_rate",
+        "creator_violation_rate",
     }
     for metrics in incidents["metrics"]:
         assert set(metrics.split(",")) <= catalog_names

@@ -38,6 +38,12 @@ def test_doc_lists_every_expected_table():
         "experiment_designs",
         "experiments",
         "incidents",
+        "creators",
+        "creator_content_moderation",
+        "creator_enforcement",
+        "cs_contacts",
+        "seller_appeals",
+        "seller_support_contacts",
         "warehouse_meta",
     }
 
