@@ -189,13 +189,18 @@ class MoneyValue:
             words += " The interval includes zero: a loss cannot be ruled out."
         return words
 
-    def assumption_lines(self) -> list[str]:
-        """Every assumption as `name = value (meaning)`, for the page beside the figures."""
+    def assumptions_table(self) -> pd.DataFrame:
+        """Every assumption (and the volume) with its value and meaning, to show beside the figures."""
         values = {
             "orders_per_week": self.orders_per_week,
             **{item.name: getattr(self.assumptions, item.name) for item in fields(self.assumptions)},
         }
-        return [f"{name} = {value:,.4g} ({_HINTS[name]})" for name, value in values.items()]
+        return pd.DataFrame(
+            [{"parameter": name, "value": f"{value:,.6g}", "meaning": _HINTS[name]} for name, value in values.items()]
+        )
+
+
+ASSUMPTION_COLUMNS = {"parameter": ("assumption", None), "value": ("value", None), "meaning": ("meaning", None)}
 
 
 def money_value(change: RateChange, orders_per_week: float, assumptions: Assumptions) -> MoneyValue:

@@ -50,7 +50,15 @@ def test_hand_worked_example_line_by_line():
     sentence = money.sentence("The nudge")
     assert sentence.startswith("The nudge is worth about $99,840 a year (95% CI $49,920 to $149,760)")
     assert "-0.40 pp (-10%)" in sentence and "zero" not in sentence
-    assert any(line.startswith("cost_per_refund_usd = 20") for line in money.assumption_lines())
+    assumed = money.assumptions_table().set_index("parameter")["value"]
+    assert assumed.to_dict() == {
+        "orders_per_week": "10,000",
+        "refunds_per_defect": "0.25",
+        "cost_per_refund_usd": "20",
+        "gmv_at_risk_per_defect_usd": "40",
+        "cost_per_defect_usd": "3",
+        "horizon_weeks": "26",
+    }
 
 
 def test_higher_is_better_rise_is_a_saving_and_an_interval_across_zero_says_so():
