@@ -247,8 +247,8 @@ def check_goals(goals: list[Goal], markets: list[str], start_level) -> None:
             side = "below" if goal.direction == "lower_is_better" else "above"
             problems.append(
                 f"{goal.at('target')}: target: {goal.target:g} does not improve on {goal.metric}'s level at the "
-                f"start ({value:.4g} in the 4 weeks to {goal.start}; {goal.direction.replace('_', ' ')}); set a "
-                f"target {side} {value:.4g}."
+                f"start ({value:.6g} in the 4 weeks to {goal.start}; {goal.direction.replace('_', ' ')}); set a "
+                f"target {side} {value:.6g}."
             )
     if problems:
         raise GoalError("\n".join(problems))

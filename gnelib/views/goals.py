@@ -22,7 +22,6 @@ from gnelib.goals import (
     validate_against_data,
 )
 from gnelib.views.common import finding, table_html
-from gnelib.viz.blocks import callout
 from gnelib.viz.charts import legend_below, plain_text, week_axis
 from gnelib.viz.tables import html_table
 from gnelib.viz.theme import PALETTE
@@ -196,7 +195,9 @@ def scorecard_section(conn, market: str, week: str) -> str:
     try:
         goals = goals_for(conn, market)
     except GoalError as error:
-        return callout(str(error), "error", title="The goal files have problems:").data
+        problems = "".join(f"<li>{html.escape(line)}</li>" for line in str(error).splitlines())
+        heading = "<strong>The goal files have problems:</strong>"
+        return f'<div class="gne-callout gne-callout-error">{heading}<ul>{problems}</ul></div>'
     if not goals:
         return "<p>No goals are set for this market (parameters/goals/*.yaml).</p>"
     return progress_table(progress_of(conn, goals, week)) + f"<p class='gne-note'>{html.escape(RULE)}</p>"

@@ -1,0 +1,172 @@
+"""Goals on the small warehouse: the demo goals' statuses, the fitted series and levels recomputed with pandas from
+raw orders, the market split of a global gap adding up to the gap, the maturity rule, data checks with file and
+line, the scorecard's goal block, and the goals template run as `gne run` runs it."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from template_runs import execute_warm, html_of, outputs
+
+from gnelib.analysis.projection import fit_damped_trend
+from gnelib.goals import GoalError, evaluate, load_goals, market_gaps, validate_against_data
+from gnelib.goals.progress import FIT_WEEKS, level, usable_week
+from gnelib.goals.spec import GOALS_ENV_VAR
+from gnelib.metrics import compute
+from gnelib.periods import trailing_weeks
+from gnelib.views import goals as view
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_GOALS = ROOT / "parameters" / "goals"
+TEMPLATE = ROOT / "notebooks" / "goals.ipynb"
+WEEK = "2026-W47"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_goals(DEMO_GOALS)
+
+
+@pytest.fixture(scope="module")
+def progress(conn, demo):
+    return {goal.title: evaluate(conn, goal, WEEK) for goal in demo}
+
+
+@pytest.fixture(scope="module")
+def weekly_orders(raw) -> pd.Series:
+    """Orders per ISO week across all markets, counted with pandas."""
+    return raw["orders"].groupby("week").size()
+
+
+def by_metric(progress: dict, metric: str, market: str = "all"):
+    return next(item for item in progress.values() if item.goal.metric == metric and item.goal.market == market)
+
+
+def test_demo_goals_are_valid_on_the_data_and_cover_every_status(conn, demo, progress):
+    validate_against_data(conn, demo)
+    assert {"on track", "at risk", "off track"} <= {item.status for item in progress.values()}
+    assert {goal.term for goal in demo} == {"short term", "long term"}
+    assert any(goal.is_global for goal in demo) and any(not goal.is_global for goal in demo)
+
+
+def test_status_follows_the_stated_rule(progress):
+    for item in progress.values():
+        end = item.projection.iloc[-1]
+        assert item.projection["period"].iloc[-1] == item.goal.deadline_week
+        lower = item.goal.direction == "lower_is_better"
+        meets = end["mean"] <= item.goal.target if lower else end["mean"] >= item.goal.target
+        interval = end["lower_80"] <= item.goal.target if lower else end["upper_80"] >= item.goal.target
+        assert item.status == ("on track" if meets else "at risk" if interval else "off track"), item.goal.title
+
+
+def test_orders_goal_is_fitted_on_the_weekly_counts_pandas_gives(progress, weekly_orders):
+    item = by_metric(progress, "orders")
+    used = item.history[item.history["used"]]
+    assert len(used) == min(FIT_WEEKS, len(weekly_orders[weekly_orders.index <= WEEK]))
+    np.testing.assert_allclose(used["value"], weekly_orders.loc[used["period"]].to_numpy())
+    expected = fit_damped_trend(weekly_orders.loc[used["period"]].to_numpy()).forecast(len(item.projection))
+    np.testing.assert_allclose(item.projection["mean"], expected["mean"].clip(lower=0))
+    assert item.start_level == pytest.approx(weekly_orders.loc[["2026-W18"]].mean())  # the first week of data
+    assert item.current == pytest.approx(weekly_orders.loc[used["period"].tail(4)].mean())
+
+
+@pytest.mark.parametrize(
+    "maturity, expected", [(0, "2026-W47"), (3, "2026-W46"), (7, "2026-W46"), (14, "2026-W45"), (30, "2026-W42")]
+)
+def test_a_week_is_used_once_its_late_events_had_arrived_by_the_report_week(maturity, expected):
+    # W47 ends on Sunday 22 November; W46 on the 15th (+7 = 22nd: in time), W42 on 18 October (+30 = 17 November)
+    assert usable_week(WEEK, maturity) == expected
+
+
+def test_a_past_report_week_sees_only_what_was_known_then(conn, demo):
+    refund = next(goal for goal in demo if goal.metric == "refund_rate")
+    item = evaluate(conn, refund, "2026-W45")
+    assert item.current_week == "2026-W40"
+    assert item.projection["period"].iloc[0] == "2026-W41"
+
+
+def test_ratio_goal_gap_split_adds_up_to_the_global_gap(conn, progress):
+    item = by_metric(progress, "refund_rate")
+    gaps = market_gaps(conn, item.goal, WEEK)
+    weeks = trailing_weeks(item.current_week, 4, include_current=True)
+    by_market = compute(conn, "refund_rate", weeks=(weeks[0], weeks[-1]), by=["market"])
+    pooled = by_market.groupby("market")[["numerator", "denominator"]].sum()
+    global_level = pooled["numerator"].sum() / pooled["denominator"].sum()
+    assert gaps["gap"].sum() == pytest.approx(global_level - item.goal.target, rel=1e-9)
+    assert global_level == pytest.approx(item.current, rel=1e-9)
+    expected = (pooled["denominator"] / pooled["denominator"].sum()).sort_index()
+    np.testing.assert_allclose(gaps.set_index("market")["weight"].sort_index(), expected)
+    assert gaps["gap"].is_monotonic_decreasing
+    behind = gaps[gaps["gap"] > 0]
+    assert behind["share"].sum() == pytest.approx(1.0) and gaps.loc[gaps["gap"] <= 0, "share"].isna().all()
+
+
+def test_count_goal_shares_the_target_by_the_start_level(conn, progress, raw, weekly_orders):
+    item = by_metric(progress, "orders")
+    gaps = market_gaps(conn, item.goal, WEEK)
+    assert gaps["gap"].sum() == pytest.approx(item.goal.target - item.current)  # higher is better: shortfall
+    start = raw["orders"][raw["orders"]["week"] == "2026-W18"].groupby("market").size()
+    np.testing.assert_allclose(gaps.set_index("market")["weight"].sort_index(), (start / start.sum()).sort_index())
+
+
+def test_duration_levels_are_weighted_by_events():
+    rows = pd.DataFrame({"value": [100.0, 200.0, np.nan], "denominator": [1.0, 3.0, 5.0]})
+    assert level(rows, "duration") == pytest.approx(175.0)
+    assert level(rows, "count") == pytest.approx(150.0)
+    assert level(rows.iloc[2:], "ratio") is None
+
+
+def test_data_checks_name_file_and_line(conn, tmp_path):
+    path = tmp_path / "goals.yaml"
+    path.write_text(
+        "goals:\n  - metric: orders\n    direction: higher_is_better\n    target: 1000\n"
+        "    start: 2026-W30\n    deadline: 2026-12-31\n    owner: growth\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        GoalError,
+        match=rf"{path}:4: target: 1000 does not improve on orders's level .*set a target "
+        "above",
+    ):
+        validate_against_data(conn, load_goals(path))
+
+
+def test_scorecard_block_shows_the_markets_goals_and_the_global_ones(conn, monkeypatch):
+    monkeypatch.setenv(GOALS_ENV_VAR, str(DEMO_GOALS))
+    block = view.scorecard_section(conn, "VN", WEEK)
+    assert "Seller-fault cancellations in VN" in block and "Refund rate back to 3% across all markets" in block
+    assert "Listing violation rate in MY" not in block
+    assert "off track" in block and "At risk: only the 80% prediction interval reaches it." in block
+
+
+def test_scorecard_block_reports_bad_goal_files_instead_of_failing(conn, monkeypatch, tmp_path):
+    monkeypatch.setenv(GOALS_ENV_VAR, str(tmp_path))
+    assert "No goals are set for this market" in view.scorecard_section(conn, "VN", WEEK)
+    (tmp_path / "q4.yaml").write_text(
+        "goals:\n  - metric: refund_rat\n    target: 0.03\n    start: 2026-W40\n"
+        "    deadline: 2026-12-31\n    owner: me\n",
+        encoding="utf-8",
+    )
+    block = view.scorecard_section(conn, "VN", WEEK)
+    assert "gne-callout-error" in block and f"{tmp_path / 'q4.yaml'}:2: metric: unknown metric" in block
+
+
+@pytest.fixture(scope="module")
+def template_run(small_warehouse, tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(GOALS_ENV_VAR, str(DEMO_GOALS))
+        runs = {"all": (TEMPLATE, {"market": "all", "week": WEEK})}
+        return execute_warm(runs, small_warehouse, tmp_path_factory.mktemp("goals"))["all"]
+
+
+def test_goals_template_shows_every_goal_with_its_chart_and_the_drag_of_global_goals(template_run, demo):
+    assert template_run.ok, template_run.failure and template_run.failure.summary()
+    produced = outputs(template_run.notebook)
+    assert not [output for output in produced if output.output_type in ("error", "stream")]
+    page = html_of(template_run.notebook)
+    assert f"{len(demo)} goals:" in page
+    assert sum("image/png" in output.get("data", {}) for output in produced) == len(demo)
+    assert page.count("which markets hold it back") == sum(goal.is_global for goal in demo)
+    for goal in demo:
+        assert goal.title in page and goal.owner in page
