@@ -62,6 +62,8 @@ class Experiment:
 
     experiment_id: str
     name: str
+    first_week: str = ""  # ISO weeks of its start_date and end_date ("" when the designs table has no dates)
+    last_week: str = ""
 
 
 def experiments(conn, project: Project | None = None) -> list[Experiment]:
@@ -69,8 +71,13 @@ def experiments(conn, project: Project | None = None) -> list[Experiment]:
     project = project or load_project()
     if project.experiments is None:
         return []
-    designs = conn.sql(f"SELECT experiment_id, name FROM {project.experiments.designs} ORDER BY experiment_id")
-    return [Experiment(str(row.experiment_id), str(row.name)) for row in designs.itertuples(index=False)]
+    designs = conn.sql(f"SELECT * FROM {project.experiments.designs} ORDER BY experiment_id")
+    found = []
+    for row in designs.to_dict("records"):
+        start, end = row.get("start_date"), row.get("end_date")
+        weeks = (week_of(start), week_of(end)) if pd.notna(start) and pd.notna(end) else ("", "")
+        found.append(Experiment(str(row["experiment_id"]), str(row["name"]), *weeks))
+    return found
 
 
 def fingerprint(conn, catalog: Catalog) -> dict[str, list[str]]:

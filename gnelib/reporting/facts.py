@@ -30,6 +30,7 @@ class WarehouseFacts:
     experiments: tuple[str, ...]  # experiment names
     experiment_ids: tuple[str, ...]
     data_version: str
+    experiment_weeks: tuple[tuple[str, str], ...] = ()  # per experiment: its first and last ISO week ("" unknown)
     metric_names: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()  # catalog metrics that `gne check` found broken on this warehouse
@@ -82,6 +83,7 @@ def load_facts(
         as_of=f"{span.as_of:%Y-%m-%d %H:%M:%S}",
         experiments=tuple(experiment.name for experiment in experiments),
         experiment_ids=tuple(experiment.experiment_id for experiment in experiments),
+        experiment_weeks=tuple((experiment.first_week, experiment.last_week) for experiment in experiments),
         data_version=data_version(project, definitions, span, content),
         metric_names=tuple(definitions.names()),
         groups=tuple(definitions.by_pillar()),

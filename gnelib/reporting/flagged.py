@@ -38,7 +38,7 @@ VERDICT_ORDER = {"bad": 0, "good": 1, "neutral": 2}
 FINDING_COLUMNS = [
     "metric", "market", "week", "read_week", "verdict", "direction", "baseline", "current", "abs_change",
     "rel_change", "p_adjusted", "pattern", "weeks_running", "comparison", "window_weeks", "level", "dimension",
-    "segment", "segments",
+    "segment", "segments", "volume",
 ]
 
 
@@ -46,12 +46,6 @@ FINDING_COLUMNS = [
 class FlaggedSpec(RunSpec):
     """A deep dive the scan asked for: its report name is `metric_deep_dive-<metric>`, so each flagged metric of a
     market gets its own slot."""
-
-    report: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.report or self.template.stem
 
 
 def report_name(metric: str, template: str = DEEP_DIVE_TEMPLATE) -> str:
@@ -218,7 +212,7 @@ def as_flagged(spec: RunSpec, reports_dir: Path) -> FlaggedSpec:
     """A deep dive placed in its metric's flagged slot, `<template>-<metric>` (also `gne run <template> --flagged`)."""
     name = report_name(str(spec.parameters["metric"]), spec.template.stem)
     values = {field.name: getattr(spec, field.name) for field in dataclasses.fields(spec)}
-    return FlaggedSpec(**{**values, "paths": report_paths(reports_dir, spec.week, spec.market, name)}, report=name)
+    return FlaggedSpec(**{**values, "paths": report_paths(reports_dir, spec.week, spec.market, name), "report": name})
 
 
 def deep_dive_links(market: str, week: str, reports_dir: str | os.PathLike | None = None) -> dict[str, str]:

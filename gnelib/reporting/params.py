@@ -240,7 +240,8 @@ def validate_experiment(value: object, declared: DeclaredParameter, context: Val
     if not facts.experiments and context.project.experiments is None:
         raise invalid(declared.name, value, "the project config names no experiments source (`experiments:` in "
                       "gne.yaml)")
-    raise invalid(declared.name, value, "not an experiment in the experiments source", list(facts.experiments))
+    raise invalid(declared.name, value, "not an experiment in the experiments source (`recent`, one run per recent "
+                  "experiment, is a plan value)", list(facts.experiments))
 
 
 _TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}

@@ -11,7 +11,11 @@ templates:
     parameters: {metric: refund_rate}   # per-template values (must be declared by the template)
   experiment_readout:
     markets: [all]                # per-template markets; `[all]` = one run over all markets combined
+    parameters: {experiment: recent}    # one readout per experiment running in the week or ended in the 8 before
 ```
+
+A template with an `experiment` parameter publishes one report per experiment: `<template>-<experiment name>`
+(`reports/<week>/all/experiment_readout-dispatch_sla_nudge.html`), whether a plan or `gne run` asked for it.
 """
 
 import os
@@ -23,7 +27,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gnelib.config import yaml_line
+from gnelib.periods import shift_week
 from gnelib.reporting.errors import ParameterError, PlanError, choices_hint, echo
+from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.params import (
     ALL_MARKETS,
     DeclaredParameter,
@@ -35,6 +41,10 @@ from gnelib.reporting.params import (
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.requirements import template_requirements, unmet
 from gnelib.reporting.spec import RunSpec
+
+RECENT_EXPERIMENTS = "recent"
+"""Plan value of `experiment`: one run per experiment running in the week or ended in the RECENT_WEEKS before."""
+RECENT_WEEKS = 8
 
 
 class WeekRange(BaseModel):
@@ -149,10 +159,14 @@ def expand_plan(plan: Plan, plan_path: Path, reports_dir: Path, context: Validat
                 if reason:
                     specs.append(not_applicable_spec(template, values, reports_dir, context, week, market, reason))
                     continue
-                try:
-                    specs.append(build_spec(template, values, reports_dir, context, week=week, market=market))
-                except ParameterError as error:
-                    problems.append(f"{name} ({market}, {week}): {error}")
+                runs = [values]
+                if "experiment" in declared and values.get("experiment") == RECENT_EXPERIMENTS:
+                    runs = [{**values, "experiment": found} for found in recent_experiments(context.facts, week)]
+                for run in runs:
+                    try:
+                        specs.append(build_spec(template, run, reports_dir, context, week=week, market=market))
+                    except ParameterError as error:
+                        problems.append(f"{name} ({market}, {week}): {error}")
     _refuse(plan_path, problems)
     unique: dict[str, RunSpec] = {}
     for spec in specs:
@@ -190,14 +204,32 @@ def build_spec(
     parameters = validate_parameters(template, values, context)
     slot_week = str(parameters.get("week", week or context.facts.last_complete_week))
     slot_market = str(parameters.get("market", market or ALL_MARKETS))
+    report = template.stem
+    if "experiment" in parameters:
+        report = f"{report}-{experiment_name(context.facts, str(parameters['experiment']))}"
     return RunSpec(
         template=template.resolve(),
         week=slot_week,
         market=slot_market,
         parameters=parameters,
-        paths=report_paths(reports_dir, slot_week, slot_market, template.stem),
+        paths=report_paths(reports_dir, slot_week, slot_market, report),
         data_version=context.facts.data_version,
+        report=report,
     )
+
+
+def experiment_name(facts: WarehouseFacts, experiment: str) -> str:
+    """The name of an experiment given (and validated) by name or id."""
+    if experiment in facts.experiments:
+        return experiment
+    return facts.experiments[facts.experiment_ids.index(experiment)]
+
+
+def recent_experiments(facts: WarehouseFacts, week: str) -> list[str]:
+    """Experiments that ran in `week` or ended in the RECENT_WEEKS before it (started by `week`), oldest first."""
+    earliest = shift_week(week, -RECENT_WEEKS)
+    return [name for name, (first, last) in zip(facts.experiments, facts.experiment_weeks, strict=True)
+            if first and first <= week and last >= earliest]
 
 
 def not_applicable_spec(

@@ -21,11 +21,12 @@ class RunSpec:
     paths: ReportPaths
     data_version: str
     unmet: str = ""  # why the template cannot run on this warehouse (empty: it can)
+    report: str = ""  # the report's name when it is not the template's: `metric_deep_dive-refund_rate`
 
     @property
     def name(self) -> str:
-        """The template's name (file name without .ipynb)."""
-        return self.template.stem
+        """The report's name: the template's (file name without .ipynb) unless `report` says otherwise."""
+        return self.report or self.template.stem
 
     @property
     def slot(self) -> str:

@@ -31,7 +31,7 @@ def test_slots_are_the_plans_runs_and_each_task_runs_one(small_warehouse, tmp_pa
     assert done.returncode == 0, done.stderr
     slots = json.loads(done.stdout)
     assert slots == [f"{week}/{market}/{template}" for template, markets in
-                     (("weekly_scorecard", ["US", "GB"]), ("experiment_readout", ["all"]))
+                     (("weekly_scorecard", ["US", "GB"]), ("experiment_readout-dispatch_sla_nudge", ["all"]))
                      for week in ("2026-W46", "2026-W47") for market in markets]
     commands = airflow.task_commands(slots, "/venv/bin/python", str(plan), "reports")
     for slot, command in zip(slots, commands, strict=True):

@@ -3,6 +3,8 @@ catalog's definition), the delta-method interval against a seller-level bootstra
 regression, the design's guardrails, SRM wording at the threshold, the data-quality line, the money section, and
 experiment ids accepted alike by parameter validation and the loader."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,8 +15,10 @@ from gnelib.analysis.experiments import sample_ratio_check
 from gnelib.analysis.value import Assumptions, money_value
 from gnelib.reporting.errors import ParameterError
 from gnelib.reporting.params import DeclaredParameter, ValidationContext, validate_experiment
+from gnelib.reporting.plan import build_spec, expand_plan, load_plan
 from gnelib.views import experiment_readout
 
+REPO = Path(__file__).resolve().parents[2]
 ASSUMED = Assumptions(
     refunds_per_defect=0.2,
     cost_per_refund_usd=18.0,
@@ -188,3 +192,28 @@ def test_experiment_ids_that_pass_validation_are_the_ones_the_loader_accepts(con
             validate_experiment(value, declared, context)
         with pytest.raises(experiment_readout.ExperimentError, match="dispatch_sla_nudge"):
             experiment_readout.load_design(conn, value)
+
+
+def test_weekly_plan_publishes_one_readout_per_recent_experiment(small_warehouse, tmp_path):
+    """The weekly plan's `experiment: recent`: W30 has no experiment yet, W38 only the dispatch nudge (W36-W41),
+    the last week both (the refund fast track, W40-W43, and its sample-ratio mismatch too), each in its own slot;
+    a single run by id lands in the same slot as by name."""
+    plan = load_plan(REPO / "parameters" / "weekly.yaml")
+    plan.templates = {"experiment_readout": plan.templates["experiment_readout"]}
+    plan.weeks = ["2026-W30", "2026-W38", "latest"]
+    plan.templates_dir = str(REPO / "notebooks")
+    context = ValidationContext(small_warehouse)
+    specs = expand_plan(plan, REPO / "parameters" / "weekly.yaml", tmp_path, context, follow_flags=False)
+    assert [spec.slot for spec in specs] == [
+        "2026-W38/all/experiment_readout-dispatch_sla_nudge",
+        "2026-W47/all/experiment_readout-dispatch_sla_nudge",
+        "2026-W47/all/experiment_readout-refund_fast_track",
+    ]
+    assert specs[-1].paths.html == tmp_path / "2026-W47/all/experiment_readout-refund_fast_track.html"
+    assert [spec.parameters["experiment"] for spec in specs] == [
+        "dispatch_sla_nudge",
+        "dispatch_sla_nudge",
+        "refund_fast_track",
+    ]
+    by_id = build_spec(REPO / "notebooks" / "experiment_readout.ipynb", {"experiment": "2"}, tmp_path, context)
+    assert by_id.slot == specs[-1].slot
