@@ -199,5 +199,5 @@ def scorecard_section(conn, market: str, week: str) -> str:
         heading = "<strong>The goal files have problems:</strong>"
         return f'<div class="gne-callout gne-callout-error">{heading}<ul>{problems}</ul></div>'
     if not goals:
-        return "<p>No goals are set for this market (parameters/goals/*.yaml).</p>"
+        return f"<p>No goals are set for {html.escape(market)} (parameters/goals/*.yaml).</p>"
     return progress_table(progress_of(conn, goals, week)) + f"<p class='gne-note'>{html.escape(RULE)}</p>"

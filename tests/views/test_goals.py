@@ -142,7 +142,7 @@ def test_scorecard_block_shows_the_markets_goals_and_the_global_ones(conn, monke
 
 def test_scorecard_block_reports_bad_goal_files_instead_of_failing(conn, monkeypatch, tmp_path):
     monkeypatch.setenv(GOALS_ENV_VAR, str(tmp_path))
-    assert "No goals are set for this market" in view.scorecard_section(conn, "VN", WEEK)
+    assert "No goals are set for VN" in view.scorecard_section(conn, "VN", WEEK)
     (tmp_path / "q4.yaml").write_text(
         "goals:\n  - metric: refund_rat\n    target: 0.03\n    start: 2026-W40\n"
         "    deadline: 2026-12-31\n    owner: me\n",
