@@ -81,23 +81,35 @@ class Assumptions:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            _finite(item.name, getattr(self, item.name), "an assumption of the money section")
-            if getattr(self, item.name) < 0:
-                raise ValueAssumptionError(
-                    f"Parameter {item.name} = {getattr(self, item.name)!r} is negative: "
-                    f"use 0 or more ({_HINTS[item.name]})."
-                )
-        if self.refunds_per_defect > 1:
-            raise ValueAssumptionError(
-                f"Parameter refunds_per_defect = {self.refunds_per_defect!r} is above 1: "
-                f"it is a share of defects, 0–1 ({_HINTS['refunds_per_defect']})."
-            )
-        if not 0 < self.horizon_weeks <= MAX_HORIZON_WEEKS:
-            raise ValueAssumptionError(
-                f"Parameter horizon_weeks = {self.horizon_weeks!r} is out of range: use "
-                f"more than 0 and at most {MAX_HORIZON_WEEKS} weeks "
-                f"({_HINTS['horizon_weeks']})."
-            )
+            check_assumption(item.name, getattr(self, item.name))
+
+
+ASSUMPTION_NAMES = (
+    "refunds_per_defect",
+    "cost_per_refund_usd",
+    "gmv_at_risk_per_defect_usd",
+    "cost_per_defect_usd",
+    "horizon_weeks",
+)
+
+
+def check_assumption(name: str, value: object) -> float:
+    """One assumption (a field of Assumptions), as a number in its range; ValueAssumptionError names it and the fix.
+    Template parameters of these names are checked with it before any kernel starts (gnelib.reporting.params)."""
+    _finite(name, value, "an assumption of the money section")
+    if value < 0:
+        raise ValueAssumptionError(f"Parameter {name} = {value!r} is negative: use 0 or more ({_HINTS[name]}).")
+    if name == "refunds_per_defect" and value > 1:
+        raise ValueAssumptionError(
+            f"Parameter refunds_per_defect = {value!r} is above 1: it is a share of defects, 0–1 "
+            f"({_HINTS['refunds_per_defect']})."
+        )
+    if name == "horizon_weeks" and not 0 < value <= MAX_HORIZON_WEEKS:
+        raise ValueAssumptionError(
+            f"Parameter horizon_weeks = {value!r} is out of range: use more than 0 and at most {MAX_HORIZON_WEEKS} "
+            f"weeks ({_HINTS['horizon_weeks']})."
+        )
+    return float(value)
 
 
 _HINTS = {

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from gnelib.analysis.value import ASSUMPTION_NAMES, ValueAssumptionError, check_assumption
 from gnelib.config import Project
 from gnelib.reporting.errors import ParameterError, choices_hint, echo
 from gnelib.reporting.facts import WarehouseFacts, load_facts, resolve_project
@@ -242,6 +243,18 @@ def validate_experiment(value: object, declared: DeclaredParameter, context: Val
                       "gne.yaml)")
     raise invalid(declared.name, value, "not an experiment in the experiments source (`recent`, one run per recent "
                   "experiment, is a plan value)", list(facts.experiments))
+
+
+def validate_money_assumption(value: object, declared: DeclaredParameter, context: ValidationContext) -> float:
+    """An assumption of the money section (`gnelib.analysis.value.ASSUMPTION_NAMES`): a number in its range."""
+    try:
+        return check_assumption(declared.name, value)
+    except ValueAssumptionError as error:
+        raise ParameterError(str(error)) from None
+
+
+for _name in ASSUMPTION_NAMES:
+    validator(_name)(validate_money_assumption)
 
 
 _TRUE, _FALSE = {"true", "yes", "y", "1", "on"}, {"false", "no", "n", "0", "off"}

@@ -14,7 +14,7 @@ from scipy import stats
 from gnelib.analysis.experiments import sample_ratio_check
 from gnelib.analysis.value import Assumptions, money_value
 from gnelib.reporting.errors import ParameterError
-from gnelib.reporting.params import DeclaredParameter, ValidationContext, validate_experiment
+from gnelib.reporting.params import DeclaredParameter, ValidationContext, validate_experiment, validate_parameters
 from gnelib.reporting.plan import build_spec, expand_plan, load_plan
 from gnelib.views import experiment_readout
 
@@ -217,3 +217,16 @@ def test_weekly_plan_publishes_one_readout_per_recent_experiment(small_warehouse
     ]
     by_id = build_spec(REPO / "notebooks" / "experiment_readout.ipynb", {"experiment": "2"}, tmp_path, context)
     assert by_id.slot == specs[-1].slot
+
+
+def test_money_assumptions_are_checked_before_any_kernel_starts(small_warehouse):
+    template = REPO / "notebooks" / "experiment_readout.ipynb"
+    context = ValidationContext(small_warehouse)
+    defaults = validate_parameters(template, {}, context)
+    assert defaults["refunds_per_defect"] == 0.2 and defaults["horizon_weeks"] == 52.0
+    with pytest.raises(ParameterError) as raised:
+        validate_parameters(template, {"cost_per_refund_usd": -3, "refunds_per_defect": 2, "horizon_weeks": 0}, context)
+    message = str(raised.value)
+    assert "Parameter cost_per_refund_usd = -3.0 is negative: use 0 or more" in message
+    assert "Parameter refunds_per_defect = 2.0 is above 1" in message
+    assert "Parameter horizon_weeks = 0.0 is out of range" in message
