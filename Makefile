@@ -6,28 +6,53 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= small
 WAREHOUSE ?= data/gne.duckdb
 PLAN   ?= parameters/weekly.yaml
+CATALOG ?= packaged
+# Every installed package is pinned in requirements.lock (`make lock` refreshes it); EXTRAS as in tools/lock.py.
+LOCK   := requirements.lock
+EXTRAS := test,spark,postgres
 # The deterministic warehouse the nbval references were made on (rebuilt when the generator changes).
 TEST_WAREHOUSE := build/test/gne-small-seed7.duckdb
 NBVAL  := $(BIN)/pytest --nbval tests/notebooks --nbval-sanitize-with tests/notebooks/sanitize.cfg \
           --nbval-kernel-name python3 -p no:cacheprovider
 
-.PHONY: help setup browser postgres warehouse report test nbval nbval-refresh lint bench clean airflow-test spark-e2e
+.PHONY: help setup hooks lock sync-notebooks lab browser poppler postgres warehouse report test nbval nbval-refresh lint bench \
+        clean airflow-test spark-e2e
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,spark,postgres]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[$(EXTRAS)]'
+	@$(MAKE) --no-print-directory hooks
 	touch $@
 
-setup: $(STAMP)  ## create .venv and install gnelib with its test, Spark and PostgreSQL extras
+setup: $(STAMP)  ## create .venv, install gnelib and its test/Spark/PostgreSQL extras at the locked versions, and the hooks
+
+hooks:  ## install the pre-commit hooks (nbstripout, jupytext pairs, ruff) when this is a git checkout
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/pre-commit install; \
+	else echo "not a git checkout: pre-commit hooks not installed"; fi
+
+lock: | $(STAMP)  ## re-pin requirements.lock and environment.yml after a pyproject.toml change (UPGRADE=1: newest versions)
+	$(BIN)/python tools/lock.py $(if $(UPGRADE),--upgrade)
+
+sync-notebooks: | $(STAMP)  ## pair each template with notebooks/<name>.py (py:percent) and sync them: the newer file wins
+	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+lab: $(STAMP) $(WAREHOUSE)  ## JupyterLab on the project: the venv's python3 kernel, the demo warehouse and catalog set
+	GNE_CONFIG=$(abspath gne.yaml) GNE_WAREHOUSE=$(abspath $(WAREHOUSE)) GNE_CATALOG=$(CATALOG) \
+		$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
 
 browser:  ## install Debian's headless Chromium and its driver (for the browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing chromium from Debian's packages"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+poppler:  ## install Debian's poppler-utils (pdftoppm, pdftotext: the browser tests check printed pages with them)
+	@command -v pdftoppm >/dev/null 2>&1 || { \
+		echo "installing poppler-utils from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 postgres:  ## install Debian's PostgreSQL server (the PostgreSQL tests start a throwaway cluster with it)
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || { \
@@ -45,8 +70,8 @@ report: $(STAMP) $(WAREHOUSE)  ## the main job: the weekly plan for the latest w
 $(TEST_WAREHOUSE): $(wildcard gnelib/warehouse/*.py) | $(STAMP)
 	$(BIN)/gne warehouse build --scale small --seed 7 --path $@
 
-test: $(STAMP) browser postgres $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
-	$(BIN)/ruff check gnelib tests bench
+test: $(STAMP) browser poppler postgres $(TEST_WAREHOUSE)  ## set up and run the whole test suite (what CI runs)
+	$(BIN)/ruff check gnelib tests bench tools
 	GNE_TEST_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(BIN)/pytest
 	GNE_WAREHOUSE=$(abspath $(TEST_WAREHOUSE)) $(NBVAL)
 
@@ -63,7 +88,7 @@ spark-e2e: $(STAMP)  ## the generic templates through `gne run` on Spark vs Duck
 	$(BIN)/pytest -m spark_e2e tests/spark_e2e
 
 lint: $(STAMP)  ## ruff
-	$(BIN)/ruff check gnelib tests bench
+	$(BIN)/ruff check gnelib tests bench tools
 
 bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/warehouse_build.py --scales small,medium
