@@ -293,21 +293,21 @@ def _window(conn, definition, week: str, history: int):
 
 
 def _prefetch(conn, definitions, week: str, dimensions, grain: str, history: int, depth: int) -> None:
-    """Compute the frames of many metrics in one pass per source and level (`compute_many`), into the cache
-    `_frame` reads; metrics read at a fixed horizon are left to `_frame`."""
+    """Compute the frames of many metrics in one pass per source, level and horizon (`compute_many`), into the
+    cache `_frame` reads."""
     from gnelib import metrics as metric_layer
 
     cache, groups = _cache(conn), {}
     for definition in definitions:
         read, first = _window(conn, definition, week, history)
-        if read.horizon_days is not None or definition.kind == "duration":
-            continue
         for level in _levels(definition, dimensions, grain, depth):
-            if ("frame", definition.name, first, read.read_week, None, level, grain) not in cache:
-                groups.setdefault((first, read.read_week, level), []).append(definition.name)
-    for (first, last, level), names in groups.items():
-        for name, frame in metric_layer.compute_many(conn, names, weeks=(first, last), by=[grain, *level]).items():
-            cache[("frame", name, first, last, None, level, grain)] = frame
+            if ("frame", definition.name, first, read.read_week, read.horizon_days, level, grain) not in cache:
+                groups.setdefault((first, read.read_week, read.horizon_days, level), []).append(definition.name)
+    for (first, last, horizon_days, level), names in groups.items():
+        frames = metric_layer.compute_many(conn, names, weeks=(first, last), by=[grain, *level],
+                                           horizon_days=horizon_days)
+        for name, frame in frames.items():
+            cache[("frame", name, first, last, horizon_days, level, grain)] = frame
 
 
 def _frame(conn, definition, first: str, read, level: tuple[str, ...], grain: str) -> pd.DataFrame:

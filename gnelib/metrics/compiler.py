@@ -106,11 +106,12 @@ def compile_frames(
     where: Mapping[str, list[object]] | None = None,
     ranges: Sequence[tuple[datetime, datetime]] = (),
     period: str = "week",
+    horizon_days: int | None = None,
     dialect: str = "duckdb",
 ) -> CompiledQuery:
     """One pass for several ratio/count/sum metrics that share a source, time column and unit: per metric `i` the
-    columns `numerator_i, denominator_i, units_i, sum_x2_i, sum_y2_i, sum_xy_i` (each metric's own filters become
-    FILTER clauses on its aggregates, so one scan serves them all)."""
+    columns `numerator_i, denominator_i, units_i, sum_x2_i, sum_y2_i, sum_xy_i` (each metric's own filters and
+    its fixed horizon become FILTER clauses on its aggregates, so one scan serves them all)."""
     first = metrics[0]
     shared = {(m.source, m.time_column, m.unit_column, m.kind != "duration") for m in metrics}
     if len(shared) != 1 or first.kind == "duration":
@@ -122,9 +123,11 @@ def compile_frames(
     cells = [*_cell_keys(by)]
     for index, metric in enumerate(metrics):
         condition = exp.and_(*metric.filter_expressions()) if metric.filters else None
+        numerator = metric.expression("numerator")
+        if horizon_days is not None:
+            numerator = _within_horizon(numerator, metric, horizon_days, params)
         x, y, n = exp.column(f"x{index}"), exp.column(f"y{index}"), exp.column(f"n{index}")
-        columns.append(exp.alias_(_as_double(_zero_if_null(_only(metric.expression("numerator"), condition))),
-                                  x.name))
+        columns.append(exp.alias_(_as_double(_zero_if_null(_only(numerator, condition))), x.name))
         columns.append(exp.alias_(_only(exp.Count(this=exp.Star()), condition), n.name))
         has_denominator = metric.kind == "ratio"
         if has_denominator:

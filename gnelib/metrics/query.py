@@ -59,6 +59,7 @@ def compute_many(
     by: Sequence[str] | str = (),
     where: Mapping[str, object] | None = None,
     period: str = "week",
+    horizon_days: int | None = None,
     catalog: CatalogArg = None,
 ) -> dict[str, pd.DataFrame]:
     """`compute` for several metrics at once: metrics that share a source, time column and unit are computed in
@@ -67,7 +68,7 @@ def compute_many(
     definitions = [catalog.get(name) for name in names]
     frames = {}
     for definition in definitions:
-        stored = _from_store(definition, _request(definition, by, where, weeks, period, None), weeks)
+        stored = _from_store(definition, _request(definition, by, where, weeks, period, horizon_days), weeks)
         if stored is not None:
             frames[definition.name] = stored
     groups: dict[tuple, list[Metric]] = {}
@@ -77,14 +78,16 @@ def compute_many(
     for (*_, is_duration), members in groups.items():
         if is_duration or len(members) == 1:
             for definition in members:
-                frames[definition.name] = compute(connection, definition, weeks, by, where, period, None, catalog)
+                frames[definition.name] = compute(connection, definition, weeks, by, where, period, horizon_days,
+                                                  catalog)
             continue
-        requests = [_request(definition, by, where, weeks, period, None) for definition in members]
+        requests = [_request(definition, by, where, weeks, period, horizon_days) for definition in members]
         for definition, request in zip(members, requests, strict=True):
             _check_where_values(connection, definition, catalog, request["where"])
         request = requests[0]
         compiled = compile_frames(members, catalog.views, by=request["by"], where=request["where"],
-                                  ranges=request["ranges"], period=request["period"], dialect=connection.dialect)
+                                  ranges=request["ranges"], period=request["period"], horizon_days=horizon_days,
+                                  dialect=connection.dialect)
         wide = _run(connection, compiled)
         keys = ["period_start", *request["by"]]
         for index, definition in enumerate(members):

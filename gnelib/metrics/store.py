@@ -138,22 +138,18 @@ def week_labels(weeks) -> list[str] | None:
 
 
 def fill(conn, store: AggregateStore, requests: Iterable[Request]) -> int:
-    """Compute every request's frame from the warehouse and store it; requests that share weeks, level and period
-    and are read as they are (no horizon) go through `compute_many`, one pass per source. Returns the count."""
-    from gnelib.metrics.query import compute, compute_many
+    """Compute every request's frame from the warehouse and store it: requests that share level, weeks, period and
+    horizon go through `compute_many`, one pass per source. Returns the count."""
+    from gnelib.metrics.query import compute_many
 
     todo = [request for request in dict.fromkeys(requests) if request not in store.requests]
     shared: dict[tuple, list[Request]] = {}
     for request in todo:
-        if request.horizon_days is None:
-            shared.setdefault((request.level, request.first, request.last, request.period), []).append(request)
-        else:
-            frame = compute(conn, request.metric, weeks=(request.first, request.last), by=list(request.level),
-                            period=request.period, horizon_days=request.horizon_days)
-            store.put(request, frame)
-    for (level, first, last, period), group in shared.items():
-        frames = compute_many(conn, [r.metric for r in group], weeks=(first, last), by=list(level), period=period)
+        key = (request.level, request.first, request.last, request.period, request.horizon_days)
+        shared.setdefault(key, []).append(request)
+    for (level, first, last, period, horizon_days), group in shared.items():
+        frames = compute_many(conn, [r.metric for r in group], weeks=(first, last), by=list(level), period=period,
+                              horizon_days=horizon_days)
         for request in group:
             store.put(request, frames[request.metric])
     return len(todo)
-

@@ -25,6 +25,7 @@ STORE_FOLDER = ".aggregates"
 KEEP_STORES = 3
 MEMORY_SHARE = 0.6  # of the machine's memory, split between the parent's aggregate pass and the workers
 MIN_LIMIT_MB = 256
+MAX_LIMIT_MB = 640  # per process: with Python and pandas on top, a process stays under 1 GB; DuckDB spills beyond
 
 
 def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str]) -> dict:
@@ -66,13 +67,13 @@ def readable_store(folder: Path) -> AggregateStore:
 
 def memory_limit(workers: int) -> str:
     """`GNE_DUCKDB_MEMORY_LIMIT` if set, else `MEMORY_SHARE` of the machine's memory split over the workers and
-    the parent (DuckDB spills to its temporary directory beyond it)."""
+    the parent, at most `MAX_LIMIT_MB` (DuckDB spills to its temporary directory beyond it)."""
     given = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
     if given:
         return given
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     share = int(total * MEMORY_SHARE / (workers + 1) / 2**20)
-    return f"{max(share, MIN_LIMIT_MB)}MB"
+    return f"{min(max(share, MIN_LIMIT_MB), MAX_LIMIT_MB)}MB"
 
 
 def _prune(parent: Path, keep: Path) -> None:

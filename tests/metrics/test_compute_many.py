@@ -32,3 +32,16 @@ def test_metrics_sharing_a_source_are_compiled_into_one_query():
     compiled = metrics.compile_frames(shared, catalog.views, by=["market"])
     assert compiled.sql.count("FROM orders") == 1
     assert "FILTER" in compiled.sql  # each metric's own filters restrict only its aggregates
+
+
+def test_metrics_at_a_fixed_horizon_match_compute(conn):
+    catalog = metrics.load_catalog()
+    names = [name for name in catalog.names() if getattr(catalog.get(name), "event_time_column", None)]
+    assert len(names) >= 3
+    weeks = ("2026-W44", "2026-W46")
+    many = metrics.compute_many(conn, names, weeks=weeks, by=["market", "category"], horizon_days=10)
+    for name in names:
+        expected = metrics.compute(conn, name, weeks=weeks, by=["market", "category"], horizon_days=10)
+        pd.testing.assert_frame_equal(many[name], expected, check_exact=False, rtol=1e-12, obj=name)
+    full = metrics.compute(conn, names[0], weeks=weeks, by=["market", "category"])
+    assert (many[names[0]]["numerator"] <= full["numerator"]).all()
