@@ -20,6 +20,7 @@ from gnelib.metrics.model import Metric, View
 
 EXPERIMENT_DESIGN_COLUMNS = ("experiment_id", "name", "unit", "designed_split", "primary_metric", "guardrail_metrics")
 EXPERIMENT_UNIT_COLUMNS = ("experiment_id", "variant", "pre_orders", "pre_defects", "orders", "defects")
+POLICY_LAUNCH_COLUMNS = ("policy", "metric", "market", "launch_date")
 
 
 @dataclass
@@ -249,6 +250,14 @@ def _check_config(conn, project: Project, catalog: Catalog, schema: Schema, repo
             if missing:
                 report.fatal.append(f"experiments.{field_name} in {origin}: table {table} lacks column(s) "
                                     f"{', '.join(missing)}.")
+    if project.policies is not None:
+        table = project.policies.launches
+        columns = schema.columns(table)
+        missing = [name for name in POLICY_LAUNCH_COLUMNS if columns is not None and name not in columns]
+        if columns is None or missing:
+            problem = "not found in the warehouse" if columns is None else f"lacks column(s) {', '.join(missing)}"
+            report.fatal.append(f"policies.launches in {origin}: table {table} {problem}; fix the name or remove "
+                                "`policies:`.")
 
 
 def _execute_metrics(conn, catalog: Catalog, report: CheckReport) -> None:

@@ -99,6 +99,13 @@ class Experiments(BaseModel):
     units: str = Field(pattern=QUALIFIED)
 
 
+class Policies(BaseModel):
+    """Where policy launches are: one row per policy × market (policy, metric, market, launch_date)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    launches: str = Field(pattern=QUALIFIED)
+
+
 class SmtpServer(BaseModel):
     """An SMTP server; the password is read from the environment variable `password_env`, never from the file."""
 
@@ -197,6 +204,7 @@ class ProjectConfig(BaseModel):
     calendar: Calendar
     completeness: Completeness
     experiments: Experiments | None = None
+    policies: Policies | None = None
     metadata: str | None = None  # optional SQL returning key/value rows shown by `gne warehouse info`
     alerts: Alerts | None = None  # optional: e-mail / chat alerts after each run (gnelib.reporting.alerts)
 
@@ -238,6 +246,10 @@ class Project:
     @property
     def experiments(self) -> Experiments | None:
         return self.settings.experiments
+
+    @property
+    def policies(self) -> Policies | None:
+        return self.settings.policies
 
     @property
     def origin(self) -> str:

@@ -142,6 +142,7 @@ class ValidationContext:
             groups=facts.groups,
             experiments=bool(facts.experiments),
             unavailable=facts.unavailable,
+            policies=self.project.policies is not None,
         )
 
     @cached_property

@@ -25,6 +25,7 @@ class Requirements(BaseModel):
     metrics: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     experiments: bool = False
+    policies: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Available:
     groups: Collection[str]
     experiments: bool
     unavailable: Collection[str] = ()  # metrics in the catalog that fail on this warehouse
+    policies: bool = False  # the project config names a policy-launch table
 
 
 def template_requirements(template: Path) -> Requirements:
@@ -45,7 +47,8 @@ def template_requirements(template: Path) -> Requirements:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, issue['loc']))}: {issue['msg']}" for issue in error.errors())
         raise PlanError(f"{template.name}: notebook metadata gne.requires is not valid ({problems}); write "
-                        '{"metrics": [...], "groups": [...], "experiments": true|false}.') from None
+                        '{"metrics": [...], "groups": [...], "experiments": true|false, '
+                        '"policies": true|false}.') from None
 
 
 def unmet(requirements: Requirements, available: Available) -> str | None:
@@ -62,4 +65,6 @@ def unmet(requirements: Requirements, available: Available) -> str | None:
         reasons.append(f"the catalog has no metric group {', '.join(groups)}")
     if requirements.experiments and not available.experiments:
         reasons.append("the project config names no experiments source")
+    if requirements.policies and not available.policies:
+        reasons.append("the project config names no policy launches (`policies:`)")
     return "; ".join(reasons) or None

@@ -91,6 +91,7 @@ def test_a_missing_table_leaves_its_metrics_and_template_out(small_warehouse, tm
     ("grain", "grain: carrier_zone", "grain in"),
     ("completeness", "completeness: {metric: refund_rate}", "is a ratio metric"),
     ("experiments", "experiments: {designs: trials, units: experiments}", "table trials not found"),
+    ("policies", "policies: {launches: launch_log}", "policies.launches in"),
 ])
 def test_config_fields_are_checked_against_catalog_and_data(small_warehouse_env, tmp_path, monkeypatch, field, text,
                                                             expected):

@@ -27,6 +27,7 @@ def test_shipped_plans_parse(name):
         "listing_compliance",
         "after_sales",
         "experiment_readout",
+        "policy_impact",
     }
     if fixed_deep_dive:
         assert plan.templates["metric_deep_dive"].parameters == {"metric": "refund_rate"}
