@@ -7,9 +7,12 @@ The model is ETS(A,Ad,N) (Hyndman et al. 2008, *Forecasting with Exponential Smo
     trend      b_t = φ·b_{t-1} + β·e_t            (0 < β ≤ α < 1, 0.8 ≤ φ ≤ 0.98)
 
 h steps ahead: ℓ_T + (φ + … + φ^h)·b_T, with variance σ²·(1 + Σ_{j=1}^{h−1} (α + β·φ_j)²), φ_j = φ + … + φ^j, and
-σ² = SSE / n. The parameters and the initial states ℓ_0, b_0 are fitted by least squares (the maximum-likelihood
-estimate of the additive-error model). The damping makes the trend flatten out instead of running on to the
-deadline. `tests/analysis/test_goals_projection.py` checks it against statsmodels' `ETSModel`.
+σ² = SSE / (n − 5), corrected for the five fitted values as R's `forecast::ets` does (statsmodels divides by n).
+The parameters and the initial states ℓ_0, b_0 are fitted by least squares (the maximum-likelihood estimate of the
+additive-error model). The damping makes the trend flatten out instead of running on to the
+deadline. `project` clips the projection and its intervals at zero for a series that has never been negative (a
+rate, a count, a duration). `tests/analysis/test_goals_projection.py` checks it against statsmodels' `ETSModel`;
+`bench/goal_projection.py` back-tests the intervals' coverage on the demo history.
 """
 
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from gnelib.analysis.errors import AnalysisError
 MIN_POINTS = 8
 PHI_BOUNDS = (0.8, 0.98)  # statsmodels' and the forecast package's usual bounds on the damping
 LEVELS = (0.80, 0.95)  # the prediction intervals reported
+PARAMETERS = 5  # α, β, φ, ℓ_0, b_0: the degrees of freedom σ² is corrected for
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,15 @@ def fit_damped_trend(values: np.ndarray | pd.Series) -> DampedTrend:
         float(trend0),
         float(level),
         float(trend),
-        float(errors @ errors / len(y)),
+        float(errors @ errors / (len(y) - PARAMETERS)),
         len(y),
     )
+
+
+def project(values: np.ndarray | pd.Series, steps: int) -> pd.DataFrame:
+    """`DampedTrend.forecast` of the fitted series, clipped at zero when the series has never been negative."""
+    y = np.asarray(values, dtype=float)
+    forecast = fit_damped_trend(y).forecast(steps)
+    if (y >= 0).all():
+        forecast = forecast.clip(lower=0.0).assign(step=forecast["step"])
+    return forecast

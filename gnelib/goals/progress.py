@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gnelib import metrics
-from gnelib.analysis.projection import MIN_POINTS, fit_damped_trend
+from gnelib.analysis.projection import MIN_POINTS, project
 from gnelib.config import load_project
 from gnelib.datafacts import grain_values
 from gnelib.goals.spec import Goal, check_goals
@@ -99,10 +99,7 @@ def evaluate(conn, goal: Goal, week: str) -> GoalProgress:
     if not weeks:  # the deadline week has been read: the goal was met or missed
         met = goal.better(float(used["value"].iloc[-1]), goal.target)
         return GoalProgress(goal, week, frame, pd.DataFrame(), start_level, current, "met" if met else "missed")
-    model = fit_damped_trend(used["value"].to_numpy())
-    projection = model.forecast(len(weeks))
-    if (used["value"] >= 0).all():  # a metric that has never been negative is not projected below zero
-        projection = projection.clip(lower=0.0).assign(step=projection["step"])
+    projection = project(used["value"], len(weeks))
     projection = projection.assign(period=weeks, period_start=[week_start(w) for w in weeks])
     end = projection.iloc[-1]
     favourable = end["lower_80"] if goal.direction == "lower_is_better" else end["upper_80"]
