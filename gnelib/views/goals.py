@@ -54,8 +54,9 @@ def progress_of(conn, goals: list[Goal], week: str) -> list[GoalProgress]:
 
 
 def progress_table(progress: list[GoalProgress]) -> str:
-    """One row per goal: market, term, owner, deadline, start and current levels, target, progress, projection
-    with its 80% interval, and the status (▲ on track / met, ▼ off track / missed)."""
+    """One row per goal: market, term, owner, deadline, start and current levels, target, progress (below 0% when
+    the metric moved away from the target), projection with its 80% interval, and the status (▲ on track / met,
+    ▼ off track / missed)."""
     rows = []
     for item in progress:
         goal, fmt = item.goal, metrics.get(item.goal.metric).format
@@ -70,11 +71,7 @@ def progress_table(progress: list[GoalProgress]) -> str:
                 "Start": format_value(item.start_level, fmt),
                 "Now": format_value(item.current, fmt),
                 "Target": format_value(goal.target, fmt),
-                "Progress": "–"
-                if item.progress is None
-                else "went back"
-                if item.progress < 0
-                else f"{item.progress * 100:.0f}%",
+                "Progress": "–" if item.progress is None else f"{item.progress * 100:.0f}%",
                 "Projected": "–" if end is None else format_value(end["mean"], fmt),
                 "80% interval": "–"
                 if end is None
