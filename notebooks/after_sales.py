@@ -49,9 +49,9 @@ plan = after_sales.read_plan(ctx.conn, ctx.week)
 
 # %%
 if ctx.has_data:
-    if plan.note:
-        display(blocks.callout(plan.note, "warning", title="Recent weeks are still maturing:"))
     display(blocks.insight_list(after_sales.key_insights(ctx.conn, ctx.market, ctx.week)))
+    if plan.note:  # after the finding: the first screen opens on what happened
+        display(blocks.callout(plan.note, "warning", title="Recent weeks are still maturing:"))
     display(HTML(cards_table(after_sales.headline_cards(ctx.conn, ctx.market, plan))))
 else:
     display(blocks.callout(f"There is no data for {ctx.market} in {ctx.week}, so this report has nothing to show. "

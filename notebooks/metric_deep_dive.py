@@ -70,7 +70,7 @@ if result is not None:
 # %% [markdown]
 # ## Trend
 #
-# The last 26 weeks. Hollow points are weeks still maturing (late events are still arriving); red points are the weeks
+# The last 26 weeks. Hollow points are weeks still maturing (late events are still arriving); orange diamonds are the weeks
 # the weekly scan flagged (unusual against the usual weeks before them).
 
 # %%

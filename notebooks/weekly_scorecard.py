@@ -63,7 +63,7 @@ if card is not None:
 # ## Scorecard by pillar
 #
 # *Usual level* is the metric's level over the previous 12 weeks, leaving out weeks that were themselves unusual, and
-# *change* is against it; green is better and red is worse, coloured only when the change is flagged: significant
+# *change* is against it; ▲ blue is better and ▼ orange is worse, marked only when the change is flagged: significant
 # after adjusting for every market and segment scanned, material, and (for maturing metrics) comparable. *Status*
 # says when a change is sustained ("still elevated, week 2"), a drift ("rising for 4 weeks"), or sits in one segment.
 # Metrics whose events arrive late (refunds, reviews, appeals) are read in the newest week old enough and compared at a fixed horizon: see their status.

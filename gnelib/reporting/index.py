@@ -9,11 +9,13 @@ import gnelib
 from gnelib.atomic import atomic_write_text
 from gnelib.config import grain_label
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
+from gnelib.reporting.triage import triage_rows
 
 INDEX_NAME = "index.html"
 DIGEST_NAME = "digest.html"  # reports/<week>/digest.html (gnelib.reporting.digest)
+DEEP_DIVE = "metric_deep_dive"
 STATUS_LABELS = {
-    "ok": "ok",
+    "ok": "ran ok",
     "failed": "failed",
     "stale-previous-kept": "failed · previous kept",
     "not-applicable": "skipped",
@@ -23,27 +25,33 @@ _ENVIRONMENT = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=se
 
 
 def write_index(reports_dir: Path, runs: dict[str, dict], grain: str = "market") -> Path:
-    """Render the landing page: one table per week (newest first), templates × values of the report `grain`
-    (markets), status and links."""
+    """Render the landing page: the triage table of the newest digested week (one row per value of the report
+    `grain`: alerts, top headline, the page that explains it), then one table per week (newest first), templates ×
+    values of the grain (markets), status and links."""
     weeks: dict[str, dict] = {}
     for run in runs.values():
-        week = weeks.setdefault(
-            run["week"], {"name": run["week"], "markets": set(), "templates": set(), "runs": {}}
-        )
+        week = weeks.setdefault(run["week"], {"name": run["week"], "markets": set(), "templates": set(), "runs": {}})
         week["markets"].add(run["market"])
         week["templates"].add(run["template"])
         week["runs"][(run["template"], run["market"])] = _view(run)
     ordered = [
-        {**week, "markets": sorted(week["markets"]), "templates": sorted(week["templates"], key=_template_order),
-         "skipped": _skipped_templates(week["runs"]),
-         "digest": f"{name}/{DIGEST_NAME}" if (reports_dir / name / DIGEST_NAME).is_file() else None}
+        {
+            **week,
+            "markets": sorted(week["markets"]),
+            "templates": sorted(week["templates"], key=_template_order),
+            "skipped": _skipped_templates(week["runs"]),
+            "digest": f"{name}/{DIGEST_NAME}" if (reports_dir / name / DIGEST_NAME).is_file() else None,
+        }
         for name, week in sorted(weeks.items(), key=lambda item: item[0], reverse=True)
     ]
+    digest = next((week for week in ordered if week["digest"]), None)
     page = _ENVIRONMENT.get_template("index.html.j2").render(
         css=CSS,
+        grain=grain_label(grain).capitalize(),
         grains=grain_label(grain, plural=True),
         weeks=ordered,
-        digest=next((week for week in ordered if week["digest"]), None),
+        digest=digest,
+        triage=triage_rows(reports_dir, digest["name"], runs) if digest else None,
         generated=_now(),
         version=gnelib.__version__,
         counts={
@@ -62,8 +70,11 @@ def _skipped_templates(runs: dict[tuple[str, str], dict]) -> dict[str, str]:
     by_template: dict[str, list[dict]] = {}
     for (template, _), run in runs.items():
         by_template.setdefault(template, []).append(run)
-    return {template: found[0].get("reason", "") for template, found in by_template.items()
-            if all(run["status"] == NOT_RUN for run in found)}
+    return {
+        template: found[0].get("reason", "")
+        for template, found in by_template.items()
+        if all(run["status"] == NOT_RUN for run in found)
+    }
 
 
 def _template_order(template: str) -> tuple[bool, str]:
@@ -74,9 +85,11 @@ def _template_order(template: str) -> tuple[bool, str]:
 def _view(run: dict) -> dict:
     label = STATUS_LABELS.get(run["status"], run["status"])
     error = run.get("error") or {}
+    metric = (run.get("parameters") or {}).get("metric") if run["template"] == DEEP_DIVE else None
     return {
         **run,
         "label": label,
+        "link_text": f"{metric.replace('_', ' ')} deep dive" if metric else "report",
         "error_text": f"{error.get('ename', '')}: {error.get('evalue', '')}" if error else "",
     }
 

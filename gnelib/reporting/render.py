@@ -16,6 +16,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSS = (TEMPLATES_DIR / "gne" / "gne.css").read_text(encoding="utf-8")
 TOC_MARKER = "<!-- gne:toc -->"
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", flags=re.MULTILINE)
+_SECTION = re.compile(r"^##\s", flags=re.MULTILINE)
 REMOVED_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "papermill-error-cell-tag"}
 # C0/C1 control characters (but tab, newline, carriage return) and the bidirectional marks, embeddings, overrides
 # and isolates: in seller text they hide or reorder what a reader sees.
@@ -77,6 +78,27 @@ class DropTitleHeadingPreprocessor(Preprocessor):
         return nb, resources
 
 
+class PurposeAfterFindingPreprocessor(Preprocessor):
+    """Move the markdown above the first `## section` (the purpose line under the title) to the end of that first
+    section (Key insights), so the first screen opens on the finding; it is shown as a muted "About this report"."""
+
+    def preprocess(self, nb, resources):
+        sections = [
+            i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown" and _SECTION.search(cell.source)
+        ]
+        if not sections:
+            return nb, resources
+        intro = [cell for cell in nb.cells[: sections[0]] if cell.cell_type == "markdown" and cell.source.strip()]
+        if not intro:
+            return nb, resources
+        text = "\n\n".join(cell.source.strip() for cell in intro)
+        purpose = nbformat.v4.new_markdown_cell(f'<div class="gne-purpose">\n\n**About this report.** {text}\n\n</div>')
+        end = sections[1] if len(sections) > 1 else len(nb.cells)
+        kept = [cell for cell in nb.cells[:end] if not any(cell is moved for moved in intro)]
+        nb.cells = [*kept, purpose, *nb.cells[end:]]
+        return nb, resources
+
+
 class GrainWordsPreprocessor(Preprocessor):
     """Templates are written for the default grain: the words "market"/"markets" of their markdown cells are shown
     as the report's grain (`resources["gne"]["grain"]`: "region"/"regions"); metric names are left as they are."""
@@ -117,6 +139,7 @@ class ReportExporter(HTMLExporter):
         self.register_preprocessor(StripStderrPreprocessor(), enabled=True)
         self.register_preprocessor(StripParameterMetadataPreprocessor(), enabled=True)
         self.register_preprocessor(DropTitleHeadingPreprocessor(), enabled=True)
+        self.register_preprocessor(PurposeAfterFindingPreprocessor(), enabled=True)
         self.register_preprocessor(GrainWordsPreprocessor(), enabled=True)
 
     def from_notebook_node(self, nb, resources=None, **kwargs):

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from IPython.display import HTML
 
+from gnelib.viz.tables import tone_icon
+
 
 @dataclass(frozen=True)
 class Card:
@@ -31,7 +33,7 @@ def cards(items: Iterable[Card]) -> HTML:
         parts.append(
             f'<div class="gne-card"><div class="gne-card-label">{html.escape(card.label)}</div>'
             f'<div class="gne-card-value">{html.escape(card.value)}</div>'
-            f'<div class="gne-card-change{tone}">{html.escape(card.change)}</div></div>'
+            f'<div class="gne-card-change{tone}">{tone_icon(card.tone)}{html.escape(card.change)}</div></div>'
         )
     return HTML(f'<div class="gne-cards">{"".join(parts)}</div>')
 

@@ -30,66 +30,127 @@ def trend_chart(
     anomalies: Sequence[str] = (),
     ax: Axes | None = None,
 ) -> Axes:
-    """Weekly trend of `value`: immature periods hollow, the `anomalies` red (the weeks the weekly scan flagged:
-    `DeepDiveResult.series["flag"]`), the report's week highlighted."""
+    """Weekly trend of `value`: immature periods hollow, the `anomalies` marked (the weeks the weekly scan flagged:
+    `DeepDiveResult.series["flag"]`), the report's week highlighted. Ticks are ISO weeks (`W47`, the year on the
+    first tick and at a new year); the legend, below the axes, names every line and marker."""
     data = frame.sort_values("period_start")
     ax = ax or plt.subplots()[1]
-    ax.plot(data["period_start"], data["value"], color=PALETTE["primary"], linewidth=2, zorder=2)
+    ax.plot(
+        data["period_start"],
+        data["value"],
+        color=PALETTE["primary"],
+        linewidth=2,
+        zorder=2,
+        marker="o",
+        markersize=4,
+        label="weekly value",
+    )
     mature = data["is_mature"].astype(bool) if "is_mature" in data else pd.Series(True, index=data.index)
-    ax.scatter(data.loc[mature, "period_start"], data.loc[mature, "value"], color=PALETTE["primary"], s=18, zorder=3)
     if (~mature).any():
         ax.scatter(
-            data.loc[~mature, "period_start"], data.loc[~mature, "value"],
-            facecolors="white", edgecolors=PALETTE["primary"], s=30, zorder=3, label="still maturing",
+            data.loc[~mature, "period_start"],
+            data.loc[~mature, "value"],
+            facecolors="white",
+            edgecolors=PALETTE["primary"],
+            s=30,
+            zorder=3,
+            label="still maturing",
         )
     flagged = data[data["period"].isin(list(anomalies))]
     if not flagged.empty:
-        ax.scatter(flagged["period_start"], flagged["value"], color=PALETTE["bad"], s=70, zorder=4,
-                   label="flagged by the weekly scan")
+        ax.scatter(
+            flagged["period_start"],
+            flagged["value"],
+            color=PALETTE["bad"],
+            marker="D",
+            s=60,
+            zorder=4,
+            label="flagged by the weekly scan",
+        )
     if highlight is not None:
         current = data[data["period"] == highlight]
         if not current.empty:
-            ax.axvline(current["period_start"].iloc[0], color=PALETTE["highlight"], linestyle="--", linewidth=1)
+            ax.axvline(
+                current["period_start"].iloc[0],
+                color=PALETTE["highlight"],
+                linestyle="--",
+                linewidth=1.2,
+                label=f"report week ({highlight})",
+            )
     low, high = ax.get_ylim()
     ax.yaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, span=high - low)))
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    week_axis(ax.xaxis, data["period_start"])
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", frameon=False, fontsize=9)
+    legend_below(ax)
     return plain_text(ax)
 
 
+def week_axis(axis, starts: pd.Series, max_ticks: int = 9) -> None:
+    """Label a date axis with ISO weeks (`W47`; `2026-W01` on the first tick and at each new year), one tick
+    every n-th week so that at most `max_ticks` show."""
+    interval = max(1, -(-len(starts) // max_ticks))
+    axis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO, interval=interval))
+
+    def label(value: float, position: int | None) -> str:
+        year, week, _ = mdates.num2date(value).isocalendar()
+        new_year = mdates.num2date(value - 7 * interval).isocalendar()[0] != year
+        return f"{year}-W{week:02d}" if position == 0 or new_year else f"W{week:02d}"
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def legend_below(ax: Axes, columns: int = 4) -> None:
+    """The legend under the axes, clear of the data (nothing drawn if nothing is labelled)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=columns, frameon=False, fontsize=9)
+
+
 def segment_rate_chart(
-    frame: pd.DataFrame, *, dimension: str, baseline: str, current: str, title: str, fmt: str, top: int = 12,
+    frame: pd.DataFrame,
+    *,
+    dimension: str,
+    baseline: str,
+    current: str,
+    title: str,
+    fmt: str,
+    top: int = 12,
     ax: Axes | None = None,
 ) -> Axes:
     """Baseline vs current `value` per segment of one dimension, largest current volume first."""
     data = frame[frame["period"].isin([baseline, current])].copy()
-    order = (
-        data[data["period"] == current].sort_values("denominator", ascending=False)[dimension].head(top).tolist()
-    )
+    order = data[data["period"] == current].sort_values("denominator", ascending=False)[dimension].head(top).tolist()
     data = data[data[dimension].isin(order)]
     data[dimension] = data[dimension].astype(str)
     ax = ax or plt.subplots(figsize=(9.0, 0.35 * len(order) + 1.2))[1]
     sns.barplot(
-        data=data, y=dimension, x="value", hue="period", order=[str(o) for o in order],
-        hue_order=[baseline, current], palette=[PALETTE["muted"], PALETTE["primary"]], ax=ax,
+        data=data,
+        y=dimension,
+        x="value",
+        hue="period",
+        order=[str(o) for o in order],
+        hue_order=[baseline, current],
+        palette=[PALETTE["muted"], PALETTE["primary"]],
+        ax=ax,
     )
     low, high = ax.get_xlim()
     ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, span=high - low)))
     ax.set_title(title)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.legend(title="", frameon=False, fontsize=9)
+    legend_below(ax)
     return plain_text(ax)
 
 
 def contribution_chart(
-    table: pd.DataFrame, *, label: str, parts: Sequence[str], title: str, fmt: str, top: int = 10,
+    table: pd.DataFrame,
+    *,
+    label: str,
+    parts: Sequence[str],
+    title: str,
+    fmt: str,
+    top: int = 10,
     ax: Axes | None = None,
 ) -> Axes:
     """Horizontal stacked bars of each segment's contribution to the change (e.g. mix and rate parts)."""
@@ -111,7 +172,8 @@ def contribution_chart(
     low, high = ax.get_xlim()
     ax.xaxis.set_major_formatter(FuncFormatter(axis_formatter(fmt, change=True, span=high - low)))
     ax.set_title(title)
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    ax.set_ylabel("")
+    legend_below(ax)
     return plain_text(ax)
 
 

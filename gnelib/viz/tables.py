@@ -1,12 +1,21 @@
-"""Readable HTML tables for reports: formatted numbers, good/bad colouring, every cell escaped."""
+"""Readable HTML tables for reports: formatted numbers right-aligned, good/bad marked by colour and icon, long
+text truncated with the full text on hover, every cell escaped."""
 
 import html
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 CellFormatter = Callable[[object], str]
 SHORT_TEXT = 24
+LONG_TEXT = 90
+"""Cells longer than this show two lines, the full text on hover (`title`) and in print."""
+NUM_CLASS = ' class="gne-num"'
+TONE_ICONS = {"good": ("▲", "better"), "bad": ("▼", "worse")}
+"""The icon and word of each tone: meaning never rests on colour alone."""
+# A number as the reports format it: sign, currency, digits, decimal/thousands marks, a short unit, a p-value.
+NUMBER = re.compile(r"^(p\s*[<=>]\s*)?[+\-−]?[$€£]?\d[\d,.\s]*\s?(%|pp|×|x|k|M|bn|h|d|per 1k|per 1,000)?$|^[–—-]$")
 
 
 def html_table(
@@ -21,25 +30,34 @@ def html_table(
     """Render `frame` as an HTML table.
 
     `formatters` maps a column to a function turning a cell into text; `tone` maps a column to a Series (same index)
-    of `"good"`, `"bad"` or `""` that colours those cells. All text, including data values, is HTML-escaped,
-    except the columns named in `trusted_html`, which hold markup gnelib made itself (e.g. sparkline images).
+    of `"good"`, `"bad"` or `""` that marks those cells (colour and ▲/▼ icon). A column whose cells read as
+    numbers (`NUMBER`; at least half of them) is right-aligned, header included. All text, including data values,
+    is HTML-escaped, except the columns named in `trusted_html`, which hold markup gnelib made itself (e.g.
+    sparkline images).
     """
     formatters = formatters or {}
     tone = tone or {}
     shown = frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(col))}</th>" for col in shown.columns)
+    texts = {
+        col: [formatters[col](value) if col in formatters else _plain(value) for value in shown[col]]
+        for col in shown.columns
+    }
+    numeric = {col for col, column in texts.items() if col not in trusted_html and _numeric(shown[col], column)}
+    head = "".join(f"<th{NUM_CLASS if col in numeric else ''}>{html.escape(str(col))}</th>" for col in shown.columns)
     rows = []
-    for index, row in shown.iterrows():
+    for position, index in enumerate(shown.index):
         cells = []
         for col in shown.columns:
-            text = formatters[col](row[col]) if col in formatters else _plain(row[col])
-            classes = [f"gne-{tone[col].get(index, '')}"] if tone.get(col) is not None and tone[col].get(index) else []
-            if pd.api.types.is_number(row[col]):
+            text = texts[col][position]
+            marked = tone[col].get(index, "") if tone.get(col) is not None else ""
+            classes = [f"gne-{marked}"] if marked else []
+            if col in numeric:
                 classes.append("gne-num")
             if len(text) <= SHORT_TEXT and not any(char.isspace() for char in text):
                 classes.append("gne-nowrap")  # keep short tokens like 2026-W47 on one line
             klass = f' class="{" ".join(classes)}"' if classes else ""
-            cells.append(f"<td{klass}>{text if col in trusted_html else html.escape(text)}</td>")
+            shown_text = text if col in trusted_html else _cell_text(text)
+            cells.append(f"<td{klass}>{tone_icon(marked)}{shown_text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     more = len(frame) - len(shown)
     foot = f'<p class="gne-note">{more} more rows not shown.</p>' if more > 0 else ""
@@ -60,6 +78,31 @@ def change_tone(delta: pd.Series, direction: str, significant: pd.Series | None 
     if significant is not None:
         out = out.where(significant.astype(bool), "")
     return out
+
+
+def tone_icon(tone: str) -> str:
+    """The ▲ (better) / ▼ (worse) icon of a tone, with its word for screen readers and on hover; blank otherwise."""
+    if tone not in TONE_ICONS:
+        return ""
+    icon, word = TONE_ICONS[tone]
+    return f'<span class="gne-icon" role="img" aria-label="{word}" title="{word}">{icon}</span>'
+
+
+def _cell_text(text: str) -> str:
+    """Escaped cell text; a long text is clamped to two lines with the whole of it in `title`."""
+    escaped = html.escape(text)
+    if len(text) <= LONG_TEXT:
+        return escaped
+    return f'<span class="gne-trunc" title="{escaped}">{escaped}</span>'
+
+
+def _numeric(values: pd.Series, texts: list[str]) -> bool:
+    """A column of numbers: numeric values, or formatted text of which at least half reads as numbers (blanks
+    aside; a progress column of "44%" and "went back" is still a column of numbers)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return True
+    filled = [text.strip() for text in texts if text.strip() not in ("", "–", "—", "-")]
+    return bool(filled) and 2 * sum(bool(NUMBER.match(text)) for text in filled) >= len(filled)
 
 
 def _plain(value: object) -> str:

@@ -4,12 +4,14 @@ import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+# Okabe–Ito colours (safe for the common colour-vision deficiencies): bad is vermillion, good is blue; charts
+# also mark bad points by shape, never by colour alone.
 PALETTE = {
     "primary": "#1f4e79",
     "muted": "#9aa5b1",
-    "bad": "#c0392b",
-    "good": "#1e8449",
-    "highlight": "#e67e22",
+    "bad": "#d55e00",
+    "good": "#0072b2",
+    "highlight": "#cc79a7",
 }
 FIGSIZE = (9.0, 3.4)
 
