@@ -8,6 +8,7 @@ the same row the scorecard and the deep dive's headline show.
 
 import dataclasses
 import datetime as dt
+import json
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from gnelib.periods import shift_week
 from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, load_week, rank, report_name, week_findings
 from gnelib.reporting.index import DIGEST_NAME
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
+from gnelib.reporting.triage import DIGEST_DATA_NAME
 
 DIGEST_HTML = DIGEST_NAME
 DIGEST_TEXT = "digest.md"
@@ -192,9 +194,12 @@ def render_text(digest: Digest, base_url: str = "") -> str:
 
 
 def write_digest(reports_dir: Path, digest: Digest) -> Path:
-    """Write `reports/<week>/digest.html` and `digest.md` atomically; returns the page's path."""
+    """Write `reports/<week>/digest.html`, `digest.md` and `digest.json` (its entries, for the index's triage
+    table) atomically; returns the page's path."""
     folder = reports_dir / digest.week
     atomic_write_text(folder / DIGEST_TEXT, render_text(digest))
+    data = {"week": digest.week, "entries": [dataclasses.asdict(entry) for entry in digest.entries]}
+    atomic_write_text(folder / DIGEST_DATA_NAME, json.dumps(data, indent=1) + "\n")
     page = folder / DIGEST_HTML
     atomic_write_text(page, render_html(digest))
     return page
