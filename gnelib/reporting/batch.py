@@ -119,14 +119,10 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     are killed and waited for, their kernels with them, before the exception goes on (see `lifecycle`)."""
     if not jobs:
         return
-    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
-                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable)}
-    if facts.config is not None:
-        environment[CONFIG_ENV_VAR] = str(facts.config)
+    environment = kernel_environment(facts, options.reports_dir)
     workers = max(1, min(options.workers, len(jobs)))
     environment[MEMORY_LIMIT_ENV_VAR] = memory_limit(workers)
     environment[SPILL_DIR_ENV_VAR] = str((options.reports_dir / STORE_FOLDER / "spill").resolve())
-    environment[REPORTS_DIR_ENV_VAR] = str(options.reports_dir.resolve())  # links to deep dives, last week's report
     environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
                                      environment))
     with private_run_directory() as kernel_dir:  # removed once the workers and their kernels have exited
@@ -142,6 +138,16 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
             except BaseException:
                 stop_workers(pool)
                 raise
+
+
+def kernel_environment(facts: WarehouseFacts, reports_dir: Path) -> dict[str, str]:
+    """What every report kernel is told: the warehouse, catalog and config, the metrics left out, and the reports
+    directory (links to deep dives, last week's report)."""
+    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
+                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable), REPORTS_DIR_ENV_VAR: str(reports_dir.resolve())}
+    if facts.config is not None:
+        environment[CONFIG_ENV_VAR] = str(facts.config)
+    return environment
 
 
 def clean_up_after_kills(reports_dir: Path) -> None:

@@ -88,7 +88,7 @@ def run(
     from gnelib.reporting.command import RunRequest, run_command
 
     try:
-        pairs = _parameter_pairs(context.args)
+        pairs = parameter_pairs(context.args)
     except GneError as error:
         print(f"error: {error}", file=sys.stderr)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -99,7 +99,7 @@ def run(
     raise typer.Exit(run_command(request))
 
 
-def _parameter_pairs(arguments: list[str]) -> list[tuple[str, str]]:
+def parameter_pairs(arguments: list[str]) -> list[tuple[str, str]]:
     """`-p NAME VALUE` / `--parameter NAME VALUE` pairs from the extra command-line arguments."""
     pairs, rest = [], list(arguments)
     while rest:
