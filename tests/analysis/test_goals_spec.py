@@ -71,56 +71,55 @@ def test_broken_yaml_names_the_line(tmp_path, catalog):
     assert int(message.split(":")[1]) in (5, 6)  # the unclosed list, or the line where the parser gives up
 
 
-def test_unknown_metric_names_line_and_closest_metric(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("metric: refund_rate", "metric: refund_rat"))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:2: metric: unknown metric 'refund_rat'")
-    assert "closest first): refund_rate" in message and "gne metrics list" in message
+FIRST_DEADLINE = "deadline: 2026-12-31\n    owner: gne-make-it-right\n  -"
+CASES = {  # mistake: (text replaced, by, the message's start after `file:`, fragments it also holds)
+    "unknown metric": (
+        "metric: refund_rate",
+        "metric: refund_rat",
+        "2: metric: unknown metric 'refund_rat'",
+        ["closest first): refund_rate", "gne metrics list"],
+    ),
+    "bad date": (
+        FIRST_DEADLINE,
+        FIRST_DEADLINE.replace("12-31", "13-01"),
+        "6: goals.0.deadline:",
+        ["'2026-13-01' is not a date", "YYYY-MM-DD"],
+    ),
+    "bad start week": ("start: 2026-W18", "start: 2026-W60", "11: goals.1.start:", ["W01 to W53"]),
+    "missing owner": (
+        "    owner: gne-make-it-right\n  -",
+        "  -",
+        "2: goals.0.owner: required field is missing; add `owner:` to the goal",
+        [],
+    ),
+    "unknown field": ("market: ID", "markt: ID", "3: goals.0.markt: unknown field", ["metric, market, target"]),
+    "neutral metric": (
+        "    direction: higher_is_better\n",
+        "",
+        "8: direction: metric 'orders' has no better direction",
+        ["add `direction: higher_is_better`"],
+    ),
+    "direction of a directed metric": (
+        "market: ID",
+        "market: ID\n    direction: higher_is_better",
+        "4: direction: 'refund_rate' is lower_is_better",
+        ["remove `direction:`"],
+    ),
+    "deadline before the start": (
+        "start: 2026-W40",
+        "start: 2027-W02",
+        "6: deadline: 2026-12-31 is not after the start week",
+        ["later deadline"],
+    ),
+}
 
 
-def test_bad_date_names_line_and_the_format(tmp_path, catalog):
-    message = problem(
-        tmp_path,
-        catalog,
-        GOALS.replace(
-            "deadline: 2026-12-31\n    owner: gne-make-it-right\n  -",
-            "deadline: 2026-13-01\n    owner: gne-make-it-right\n  -",
-        ),
-    )
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:6: goals.0.deadline:")
-    assert "'2026-13-01' is not a date" in message and "YYYY-MM-DD" in message
-
-
-def test_bad_start_week_names_line_and_the_format(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("start: 2026-W18", "start: 2026-W60"))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:11: goals.1.start:")
-    assert "W01 to W53" in message
-
-
-def test_missing_owner_names_the_goal_and_the_field_to_add(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("    owner: gne-make-it-right\n  -", "  -"))
-    assert message == f"{tmp_path / 'goals.yaml'}:2: goals.0.owner: required field is missing; add `owner:` to the goal"
-
-
-def test_unknown_field_lists_the_fields(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("market: ID", "markt: ID"))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:3: goals.0.markt: unknown field")
-    assert "metric, market, target" in message
-
-
-def test_neutral_metric_needs_a_direction(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("    direction: higher_is_better\n", ""))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:8: direction: metric 'orders' has no better direction")
-    assert "add `direction: higher_is_better`" in message
-
-
-def test_direction_is_refused_on_a_metric_that_has_one(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("market: ID", "market: ID\n    direction: higher_is_better"))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:4: direction: 'refund_rate' is lower_is_better")
-
-
-def test_deadline_before_the_start(tmp_path, catalog):
-    message = problem(tmp_path, catalog, GOALS.replace("start: 2026-W40", "start: 2027-W02"))
-    assert message.startswith(f"{tmp_path / 'goals.yaml'}:6: deadline: 2026-12-31 is not after the start week")
+@pytest.mark.parametrize("mistake", CASES)
+def test_each_mistake_names_file_line_and_fix(tmp_path, catalog, mistake):
+    old, new, start, fragments = CASES[mistake]
+    message = problem(tmp_path, catalog, GOALS.replace(old, new))
+    assert message.startswith(f"{tmp_path / 'goals.yaml'}:{start}")
+    assert all(fragment in message for fragment in fragments)
 
 
 def test_every_problem_of_every_file_is_listed(tmp_path, catalog):
