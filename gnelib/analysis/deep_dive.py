@@ -8,8 +8,9 @@ import pandas as pd
 
 from gnelib.analysis.concentration import Concentration, seller_concentration
 from gnelib.analysis.decomposition import decompose
-from gnelib.analysis.detection import HISTORY, TOTAL, finding_change, finding_comparison, grain_of, scan_metric
+from gnelib.analysis.detection import HISTORY, TOTAL, finding_change, grain_of, scan_metric
 from gnelib.analysis.errors import AnalysisError
+from gnelib.analysis.headlines import comparison_words, finding_size
 from gnelib.analysis.insights import Insight, build_insights
 from gnelib.analysis.maturity import AUTO, Reading, reading
 from gnelib.analysis.root_cause import RootCause, explain_change, pairs_to_search
@@ -132,7 +133,7 @@ def deep_dive(
     headline = trailing_change if len(base_periods) > 1 else change
     finding = _scan_cell(conn, definition, market, report_week) if market and from_scan else None
     if finding is not None:
-        headline, comparison = finding_change(finding, alpha), finding_comparison(finding)
+        headline, comparison = finding_change(finding, alpha), comparison_words(finding)
         start = shift_week(week, 1 - int(max(finding["weeks_running"], finding["window_weeks"])))
         base_periods = trailing_weeks(start, HISTORY)
     series = series.sort_values("period", ignore_index=True)
@@ -186,6 +187,7 @@ def deep_dive(
         comparison=comparison,
         reading=read,
         concentration=result.concentration,
+        size=finding_size(finding, definition) if finding is not None else "",
     )
     return result
 

@@ -7,6 +7,7 @@ Text built from data (segment values are seller- or analyst-supplied strings) is
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +19,7 @@ from gnelib.analysis.maturity import describe as describe_reading
 from gnelib.analysis.root_cause import PAIR_SEPARATOR, RootCause
 from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
+from gnelib.periods import previous_week, trailing_weeks
 
 SEVERITY_RANK = {"alert": 3, "warn": 2, "info": 1}
 CONTEXT_SCORE = 0.25
@@ -30,7 +32,8 @@ class Insight:
     """One finding for a report: `text` (plain), its kind, good/bad direction, confidence, severity, evidence.
 
     `kind`: `change`, `driver`, `mix_shift` (the change explained by a mix shift), `mix` (a notable mix shift
-    beside the headline), `concentration` (a few sellers carry the change), `no_change` or `maturity`.
+    beside the headline), `concentration` (a few sellers carry the change), `threshold` (past a warning or alert
+    level without an unusual change), `no_change` or `maturity`.
     `direction`: `good`, `bad` or `neutral`. `confidence`: `high` (p < 0.001), `medium` (p < 0.05) or `low`.
     `severity`: `alert`, `warn`, `info`.
     """
@@ -102,17 +105,21 @@ def describe_change(
 
 
 def describe_driver(metric, segment: pd.Series, change: Change) -> str:
-    """`78% of the rise comes from category beauty, where the rate went from 2.0% to 6.1%.`"""
+    """`78% of the rise comes from category beauty, where the rate went from 2.0% to 6.1%.`; above 100 %, the
+    offset is said: `104% of the rise comes from carrier carrier_b (the other carriers offset -4%), …`."""
     noun = {"up": "rise", "down": "fall", "flat": "change"}[change.direction]
     share = f"{segment['explained_share'] * 100:.0f}%"
     where = segment_label(segment["dimension"], segment["value"])
+    if segment["explained_share"] > 1.005 and PAIR_SEPARATOR not in str(segment["dimension"]):
+        where += (f" (the other {str(segment['dimension']).replace('_', ' ')} segments offset "
+                  f"{(1 - segment['explained_share']) * 100:+.0f}%)")
     rates = (
         f"{format_value(segment['baseline_rate'], metric.format)} to "
         f"{format_value(segment['current_rate'], metric.format)}"
     )
     if segment["effect"] == "mix":
         detail = (
-            f"mostly because its share of {_volume_noun(metric)} went from "
+            f"mostly because its share of {volume_noun(metric)} went from "
             f"{format_value(segment['baseline_share'], 'percent')} to "
             f"{format_value(segment['current_share'], 'percent')} (its rate: {rates})"
         )
@@ -143,7 +150,7 @@ def describe_mix_shift(metric, root_cause: RootCause, dimension: str) -> str:
     level = "higher" if (gainer["baseline_rate"] + gainer["current_rate"]) / 2 > overall else "lower"
     label = dimension.replace("_", " ")
     return (
-        f"because {_volume_noun(metric)} moved to {segment_label(dimension, gainer['value'])} "
+        f"because {volume_noun(metric)} moved to {segment_label(dimension, gainer['value'])} "
         f"({format_value(gainer['baseline_share'], 'percent')} → "
         f"{format_value(gainer['current_share'], 'percent')} of the total), where the rate is {level}; "
         f"each {label}'s own rate was flat"
@@ -214,6 +221,7 @@ def build_insights(
     max_drivers: int = 3,
     reading: Reading | None = None,
     concentration: Concentration | None = None,
+    size: str = "",
 ) -> list[Insight]:
     """The findings for one metric (× market) and week: the finding first, then the rest by score, context last.
 
@@ -222,13 +230,17 @@ def build_insights(
     segments become `driver` insights; a concentrated change (`concentration`, from
     `gnelib.analysis.concentration`) a `concentration` insight. The headline
     (`change`, `mix_shift` or `no_change`) always comes first; a maturity note (how the week was read) is
-    context and comes last.
+    context and comes last. `size` (how much of the business the change touches, e.g.
+    `headlines.finding_size`) is said in the headline of a significant change.
     """
     direction = judge(metric.direction, change.direction)
     confidence = confidence_of(change.p_value)
+    comparison = _named(comparison, week)
     insights = []
     if change.significant:
         text = describe_change(metric, change, market, comparison)
+        if size:
+            text = f"{text[:-1]}; {size}."
         drivers = _drivers(root_cause, max_drivers)
         shift = root_cause.mix_shift_dimension() if root_cause is not None else None
         broad = bool(getattr(root_cause, "broad_based", False)) and not shift
@@ -330,11 +342,31 @@ def build_insights(
     return [headline, *sorted(rest, key=lambda insight: insight.score, reverse=True)]
 
 
+def week_label(week: str) -> str:
+    """`W46` for 2026-W46: the short week label sentences use."""
+    return week.split("-", 1)[1]
+
+
+def _named(comparison: str, week: str | None) -> str:
+    """The comparison phrase with the weeks it compares: `week over week, W46 vs W45`; `against the 4-week
+    average, W46 vs W42–W45`; a phrase that already names its weeks (the scan's), or a week that is not an ISO
+    week, as it is."""
+    if week is None or not re.fullmatch(r"\d{4}-W\d{2}", week):
+        return comparison
+    if comparison == "week over week":
+        return f"{comparison}, {week_label(week)} vs {week_label(previous_week(week))}"
+    average = re.fullmatch(r"against the (\d+)-week average", comparison)
+    if average:
+        weeks = trailing_weeks(week, int(average.group(1)))
+        return f"{comparison}, {week_label(week)} vs {week_label(weeks[0])}–{week_label(weeks[-1])}"
+    return comparison
+
+
 def _reference(comparison: str) -> str:
     """What a no-change sentence is "in line with", from the headline's comparison phrase: `week over week` →
     `the previous week`; `against the 4-week average` → `the 4-week average`; other phrases as they are."""
-    if comparison == "week over week":
-        return "the previous week"
+    if comparison.startswith("week over week"):
+        return "the previous week" + comparison.removeprefix("week over week")
     return comparison.removeprefix("against ")
 
 
@@ -342,7 +374,8 @@ def _subject(metric, market: str | None) -> str:
     return f"{metric.title} in {market}" if market else metric.title
 
 
-def _volume_noun(metric) -> str:
+def volume_noun(metric) -> str:
+    """What a metric's denominator counts, in words (`orders`, `GMV`, `listings`…; `volume` when unknown)."""
     text = f"{getattr(metric, 'denominator', '') or ''} {getattr(metric, 'source', '') or ''}".lower()
     for marker, noun in (
         ("gmv", "GMV"),

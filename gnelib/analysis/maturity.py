@@ -51,9 +51,15 @@ def reading(conn, metric, week: str) -> Reading:
     return Reading(week, read, None if horizon >= metric.maturity_days else horizon)
 
 
+def anchor(metric) -> str:
+    """What a metric's late events are counted from, in words: `the order` (ordered_at), else its time column."""
+    column = getattr(metric, "time_column", "ordered_at")
+    return "the order" if column == "ordered_at" else column
+
+
 def describe(metric, read: Reading) -> str:
     """The sentence a report shows about how a maturing metric was read."""
-    late = f"up to {metric.maturity_days} days after the order"
+    late = f"up to {metric.maturity_days} days after {anchor(metric)}"
     moved = (
         f"{read.report_week} is too recent for {metric.title.lower()} (its events arrive {late}), so this reads "
         f"{read.read_week}. " if read.moved else ""
@@ -63,5 +69,5 @@ def describe(metric, read: Reading) -> str:
     plural = "s" if read.horizon_days != 1 else ""
     return (
         f"{moved}To compare like with like, every week counts only events within {read.horizon_days} day{plural} "
-        "of the order, so the values are lower than the final ones."
+        f"of {anchor(metric)}, so the values are lower than the final ones."
     )

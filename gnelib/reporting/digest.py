@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gnelib import metrics
-from gnelib.analysis.detection import finding_comparison
+from gnelib.analysis.headlines import comparison_words, finding_size, in_page_unit
 from gnelib.atomic import atomic_write_text
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
@@ -87,7 +87,9 @@ class Digest:
 
 def finding_sentence(row: pd.Series, definition) -> str:
     """One sentence from a finding row: where, which way, from what to what, compared how, size, p-value, the
-    verdict in words (never "improvement" unless the scan said good) and the segments that carry it."""
+    verdict in words (never "improvement" unless the scan said good) and the segments that carry it; rates in the
+    digest's one unit (`in_page_unit`)."""
+    definition = in_page_unit(definition)
     fmt = definition.format
     verb = "rose" if row["abs_change"] > 0 else "fell"
     where = row["market"]
@@ -107,14 +109,15 @@ def finding_sentence(row: pd.Series, definition) -> str:
         carried = "; broad-based (no single segment carries it)"
     else:
         carried = ""
+    touched = finding_size(row, definition)
     return (f"{definition.title} in {where} {verb} from {format_value(row['baseline'], fmt)} to "
-            f"{format_value(row['current'], fmt)} {finding_comparison(row)} ({size}, "
-            f"{format_p_value(row['p_adjusted'])}){verdict}{carried}.")
+            f"{format_value(row['current'], fmt)} {comparison_words(row)} ({size}, "
+            f"{format_p_value(row['p_adjusted'])}){'; ' + touched if touched else ''}{verdict}{carried}.")
 
 
 def resolved_sentence(row: pd.Series, definition) -> str:
     """A finding of last week that the scan no longer flags, with last week's numbers."""
-    fmt = definition.format
+    fmt = in_page_unit(definition).format
     where = row["market"]
     if row["level"] == "segment":
         where += f", {_segment_words(row['dimension'], row['segment'])}"

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import re
 
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
@@ -22,6 +23,7 @@ HISTORY_WEEKS = 13
 TRAILING_WEEKS = 4
 CONFIDENCE_WORDS = {"high": "high confidence", "medium": "medium confidence", "low": "not statistically significant"}
 UNSCORED_KINDS = ("maturity", "no_change", "note")  # their text already says how sure it is
+P_VALUE = re.compile(r"\bp [=<>] \d")
 
 
 def market_where(market: str | None) -> dict | None:
@@ -114,9 +116,10 @@ def finding(text: str, metric: str, *, direction: str = "neutral", p_value: floa
 
 
 def headline(insight: Insight) -> Insight:
-    """The insight as a key-insight line: its confidence said in words, without the evidence table."""
+    """The insight as a key-insight line without the evidence table. Confidence is shown one way on every page, as
+    the p-value; a sentence without one gets its confidence in words."""
     text = insight.text
-    if insight.kind not in UNSCORED_KINDS:
+    if insight.kind not in UNSCORED_KINDS and not P_VALUE.search(text):
         text = f"{text} ({CONFIDENCE_WORDS[insight.confidence]})"
     return dataclasses.replace(insight, text=text, evidence=pd.DataFrame())
 

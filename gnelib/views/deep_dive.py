@@ -5,9 +5,11 @@ import html
 import pandas as pd
 
 from gnelib.analysis.deep_dive import DeepDiveResult
-from gnelib.analysis.insights import describe_broad_based, segment_label
+from gnelib.analysis.insights import describe_broad_based, segment_label, week_label
+from gnelib.analysis.maturity import anchor
 from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
+from gnelib.periods import shift_week
 from gnelib.viz.blocks import Card
 from gnelib.viz.tables import change_tone, html_table
 
@@ -28,7 +30,8 @@ def headline_cards(result: DeepDiveResult) -> list[Card]:
     metric = result.metric
     comparison, change = headline(result)
     cards = [
-        Card(f"{metric.title}, {result.week}", format_value(change.current, metric.format), _maturity(result)),
+        Card(f"{metric.title}, {_value_weeks(result)}", format_value(change.current, metric.format),
+             _maturity(result)),
         _change_card(result, _comparison_label(result, comparison), change),
     ]
     trailing = result.trailing_change
@@ -71,18 +74,21 @@ def root_cause_summary(result: DeepDiveResult) -> str:
 
 
 def root_cause_table(result: DeepDiveResult, top: int = 8) -> str:
-    """The segments that explain the change, best first, with the share explained and mix vs rate (ratios) or
-    the level before and now (counts and sums)."""
+    """The segments that explain the change, largest share of the change first, with the share explained, what
+    drove it in words (its rate got worse or better, its share of volume moved, its own level) and the rate or
+    level before and now. A share above 100 % is explained (other segments of its breakdown moved the other way);
+    when the change itself is not significant the table is labelled exploratory."""
     if result.root_cause is None or result.root_cause.segments.empty:
         return "<p>No segment breakdown is available for this metric (medians do not split into segments).</p>"
     fmt = result.metric.format
-    segments = result.root_cause.top(top)
+    segments = result.root_cause.top(top).sort_values("explained_share", ascending=False, kind="stable")
     ratio = result.metric.kind == "ratio"
     before, now = ("baseline_rate", "current_rate") if ratio else ("baseline_volume", "current_volume")
     table = pd.DataFrame({
         "Segment": [segment_label(d, v) for d, v in zip(segments["dimension"], segments["value"], strict=True)],
         "Share of change": segments["explained_share"],
-        "Driven by": segments["effect"].map(EFFECT_LABELS),
+        "Driven by": [driven_by(segment, result.metric.direction, result_delta(result))
+                      for _, segment in segments.iterrows()],
         "Before" if not ratio else "Rate before": segments[before],
         "Now" if not ratio else "Rate now": segments[now],
         "Volume now": segments["current_volume"],
@@ -101,14 +107,47 @@ def root_cause_table(result: DeepDiveResult, top: int = 8) -> str:
             "Adjusted p": format_p_value,
         },
         tone={"Rate now" if ratio else "Now": change_tone(delta, result.metric.direction, segments["significant"])},
+        caption=root_cause_caption(result, segments),
     )
 
 
-EFFECT_LABELS = {
-    "mix": "mix (share moved)",
-    "rate": "rate (segment got worse/better)",
-    "additive": "level (the segment's own total)",
-}
+def driven_by(segment: pd.Series, direction: str, delta: float) -> str:
+    """What moved a segment, in words: `its rate got worse`, `its share of the volume grew: worse overall`, `its own
+    level got better`; worse/better from the metric's direction (rose/fell for a neutral metric). `delta` is the
+    change being explained (a mix segment's contribution is its share of it)."""
+    if segment["effect"] == "mix":
+        grew = "grew" if segment["current_share"] > segment["baseline_share"] else "shrank"
+        overall = _verdict_word(segment["explained_share"] * delta, direction).removeprefix("got ")
+        return f"its share of the volume {grew}: {overall} overall"
+    if segment["effect"] == "rate":
+        moved = segment["current_rate"] - segment["baseline_rate"]
+        return f"its rate {_verdict_word(moved, direction)}"
+    moved = segment["current_volume"] - segment["baseline_volume"]
+    return f"its own level {_verdict_word(moved, direction)}"
+
+
+def root_cause_caption(result: DeepDiveResult, segments: pd.DataFrame) -> str:
+    """What the shares mean: shares of the change within each breakdown (so they add up to 100 % per dimension),
+    offsets for shares above 100 %, and "exploratory" when the change itself is not significant."""
+    _, change = headline(result)
+    parts = []
+    if not change.significant:
+        parts.append(f"Exploratory: the change itself is not significant ({format_p_value(change.p_value)}), so "
+                     "these segments may be noise.")
+    parts.append("Each share is of the whole change, within its own breakdown (the segments of one dimension add "
+                 "up to 100 %).")
+    for _, segment in segments[segments["explained_share"] > 1.005].iterrows():
+        dimension = str(segment["dimension"]).replace("_", " ")
+        parts.append(f"{segment_label(segment['dimension'], segment['value'])}: "
+                     f"{segment['explained_share']:+.0%} here, offset by {1 - segment['explained_share']:+.0%} "
+                     f"elsewhere in {dimension} (segments that moved the other way).")
+    return " ".join(parts)
+
+
+def _verdict_word(moved: float, direction: str) -> str:
+    if direction == "neutral" or not moved:
+        return "rose" if moved > 0 else "fell" if moved < 0 else "held"
+    return "got worse" if (moved > 0) == (direction == "lower_is_better") else "got better"
 
 
 def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -> str:
@@ -213,6 +252,14 @@ def concentration_table(result: DeepDiveResult) -> str:
     )
 
 
+def _value_weeks(result: DeepDiveResult) -> str:
+    """The weeks the headline value covers: the read week, or `2026-W45–W46 average` for a drift window."""
+    finding = result.finding
+    if finding is None or finding["comparison"] != "window" or int(finding["window_weeks"]) < 2:
+        return result.week
+    return f"{shift_week(result.week, 1 - int(finding['window_weeks']))}–{week_label(result.week)} average"
+
+
 def _comparison_label(result: DeepDiveResult, comparison: str) -> str:
     if comparison == "week over week":
         return f"vs {result.baseline_week}"
@@ -227,7 +274,7 @@ def _change_card(result: DeepDiveResult, label: str, change: Change) -> Card:
 
 def _maturity(result: DeepDiveResult) -> str:
     if result.horizon_days:
-        return f"events within {result.horizon_days} days of the order"
+        return f"events within {result.horizon_days} days of {anchor(result.metric)}"
     return "mature" if result.is_mature else "provisional: still maturing"
 
 

@@ -7,9 +7,10 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
-from gnelib.analysis.detection import TOTAL, finding_comparison, findings, grain_of, scan
+from gnelib.analysis.detection import TOTAL, findings, grain_of, scan
 from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.insights import Insight
+from gnelib.analysis.headlines import compared_weeks, comparison_words, finding_size, in_page_unit
+from gnelib.analysis.insights import Insight, week_label
 from gnelib.formats import format_change, format_p_value, format_value
 from gnelib.periods import shift_week
 from gnelib.viz.charts import sparkline
@@ -23,6 +24,8 @@ PILLARS = {
 }
 TREND_WEEKS = 13
 EXPLAINED_LIMIT = 4
+BREACHES = ("above alert", "below alert", "above warning", "below warning")
+"""Threshold statuses the key insights always mention, flagged or not."""
 
 
 @dataclass
@@ -66,14 +69,18 @@ def build_scorecard(conn, market: str, week: str) -> Scorecard:
     insights = []
     flagged = rows[rows["flag"]].sort_values("p_adjusted")
     explained = flagged[(flagged["verdict"] != "good") & (flagged["level"] == "market")].head(EXPLAINED_LIMIT)
-    for name in explained["metric"]:
+    unexplained = flagged.drop(explained.index)
+    for index, row in explained.iterrows():
         try:
-            found = deep_dive(conn, name, market, week).insights
-        except AnalysisError:
+            found = deep_dive(conn, in_page_unit(catalog.get(row["metric"])), market, week).insights
+        except AnalysisError:  # no segment data to explain it: the scan row's own sentence still stands
+            unexplained = pd.concat([unexplained, flagged.loc[[index]]])
             continue
         insights.extend(i for i in found if i.kind not in ("no_change", "maturity"))
-    for _, row in flagged.drop(explained.index).iterrows():
-        insights.append(_finding_insight(catalog.get(row["metric"]), row, market))
+    for _, row in unexplained.iterrows():
+        insights.append(_finding_insight(in_page_unit(catalog.get(row["metric"])), row, market))
+    for _, row in rows[~rows["flag"] & rows["threshold_status"].isin(BREACHES)].iterrows():
+        insights.append(_threshold_insight(in_page_unit(catalog.get(row["metric"])), row, market))
     insights.sort(key=lambda insight: insight.score, reverse=True)
     return Scorecard(market, week, rows, trends, insights)
 
@@ -92,7 +99,7 @@ def pillar_table(card: Scorecard, pillar: str, deep_dives: dict[str, str] | None
     if rows.empty:
         return "<p>No metrics in this pillar.</p>"
     catalog = metrics.load_catalog()
-    definitions = [catalog.get(name) for name in rows["metric"]]
+    definitions = [in_page_unit(catalog.get(name)) for name in rows["metric"]]
     tones = [
         change_tone(pd.Series([delta]), d.direction, pd.Series([bool(sig)])).iloc[0]
         for d, delta, sig in zip(definitions, rows["abs_change"], rows["flag"], strict=True)
@@ -171,15 +178,34 @@ def _market_rows(table: pd.DataFrame) -> pd.DataFrame:
     return rows.reset_index()
 
 
+def _threshold_insight(definition, row: pd.Series, market: str) -> Insight:
+    """A metric past its warning or alert level that the scan does not flag: the level, and that it is usual."""
+    status = row["threshold_status"]
+    level = definition.thresholds.alert if status.endswith("alert") else definition.thresholds.warn
+    fmt = definition.format
+    text = (
+        f"{definition.title} in {market} is {status.split()[0]} its {status.split()[1]} level in "
+        f"{week_label(row['read_week'])}: {format_value(row['current'], fmt)} against "
+        f"{format_value(level, fmt)}. The scan does not flag it: its usual level is "
+        f"{format_value(row['baseline'], fmt)} ({compared_weeks(row)}; {format_change(row['abs_change'], fmt)}, "
+        f"{format_p_value(row['p_adjusted'])})."
+    )
+    alert = status.endswith("alert")
+    return Insight("threshold", text, definition.name, "bad", "low", "warn" if alert else "info",
+                   1.5 if alert else 1.2, market)
+
+
 def _finding_insight(definition, row: pd.Series, market: str) -> Insight:
     """The sentence of a flagged scan row: its verdict, numbers and p-value, and where it sits."""
     verb = "rose" if row["abs_change"] > 0 else "fell"
     where = market if row["level"] == "market" else f"{market}, {row['dimension'].replace('_', ' ')} {row['segment']}"
     words = {"good": ": an improvement", "bad": ""}.get(row["verdict"], "")
+    size = finding_size(row, definition)
     text = (
         f"{definition.title} in {where} {verb} from {format_value(row['baseline'], definition.format)} to "
-        f"{format_value(row['current'], definition.format)} {finding_comparison(row)} "
-        f"({format_change(row['abs_change'], definition.format)}, {format_p_value(row['p_adjusted'])}){words}."
+        f"{format_value(row['current'], definition.format)} {comparison_words(row)} "
+        f"({format_change(row['abs_change'], definition.format)}, {format_p_value(row['p_adjusted'])})"
+        f"{'; ' + size if size else ''}{words}."
     )
     severity = "warn" if row["verdict"] == "bad" else "info"
     return Insight("change", text, definition.name, row["verdict"], "high" if row["p_adjusted"] < 0.001 else

@@ -10,6 +10,7 @@ import pytest
 
 from gnelib import metrics
 from gnelib.analysis.detection import findings, scan
+from gnelib.analysis.headlines import in_page_unit
 from gnelib.formats import format_change, format_p_value, format_value
 from gnelib.periods import shift_week, weeks_between
 from gnelib.reporting.digest import build_digest, finding_sentence, render_text
@@ -46,7 +47,7 @@ def test_each_sentence_has_the_scan_rows_verdict_numbers_and_p_value(flagged_run
     assert len(lines) == len(fresh_findings) > 0
     ranked = rank(fresh_findings)
     for line, (_, row) in zip(lines, ranked.iterrows(), strict=True):
-        fmt = metrics.get(row["metric"]).format
+        fmt = in_page_unit(metrics.get(row["metric"])).format  # the digest's one unit for rates
         title = metrics.get(row["metric"]).title
         assert f"{title} in {row['market']}" in line
         for number in (format_value(row["baseline"], fmt), format_value(row["current"], fmt),

@@ -1,5 +1,8 @@
 """Deep-dive views: tables for every metric kind, cards that agree with the finding, escaped seller names."""
 
+import dataclasses
+import html
+import re
 import sys
 from pathlib import Path
 
@@ -118,3 +121,34 @@ def test_broad_based_summary_line(rng):
     line = view.root_cause_summary(result_for("refund_rate", change, root_cause=root))
     assert line.startswith("<p>The rise is broad-based")
     assert view.root_cause_summary(result_for("refund_rate", change)) == ""
+
+
+def test_root_cause_rows_read_worse_or_better_sort_by_share_and_explain_offsets(rng):
+    """Books got much worse, toys somewhat better: books explains more than the whole rise (offset by toys), and
+    each row says which way its rate went; a change that is not significant labels the table exploratory."""
+    rates = {"books": (0.02, 0.06), "toys": (0.04, 0.02)}
+    before = order_cube(rng, "W1", 100_000, lambda cat, ch, ca: rates.get(cat, (0.02, 0.02))[0])
+    after = order_cube(rng, "W2", 100_000, lambda cat, ch, ca: rates.get(cat, (0.02, 0.02))[1])
+    cube = pd.concat([before, after])
+    change = two_proportion_test(*cube.groupby("period")[["numerator", "denominator"]].sum().to_numpy().ravel())
+    root = explain_change(cube_frames(cube, ["category"]), "W1", "W2", kind="ratio")
+    page = view.root_cause_table(result_for("refund_rate", change, root_cause=root))
+    rows = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)]
+    table = {row[0]: row for row in rows if row}  # Segment, Share of change, Driven by, ...
+    assert "worse/better" not in page
+    assert table["category books"][2] == "its rate got worse" and table["category toys"][2] == "its rate got better"
+    shares = [float(row[1].rstrip("%")) for row in rows if row]
+    assert shares == sorted(shares, reverse=True)
+    books = root.segments.set_index("value").loc["books", "explained_share"]
+    sums = cube.groupby(["period", "category"])[["numerator", "denominator"]].sum()
+    rate = sums["numerator"] / sums["denominator"]
+    weight = sums["denominator"] / sums.groupby("period")["denominator"].transform("sum")
+    own = (weight * rate).unstack("period")  # each category's additive part of the overall rate
+    assert books == pytest.approx((own["W2"] - own["W1"])["books"] / (own["W2"] - own["W1"]).sum(), abs=0.02)
+    assert books > 1
+    assert f"category books: {books:+.0%} here, offset by {1 - books:+.0%} elsewhere in category" in page
+    assert "Exploratory" not in page
+    quiet = dataclasses.replace(change, significant=False, p_value=0.4)
+    assert "Exploratory: the change itself is not significant (p = 0.40)" in view.root_cause_table(
+        result_for("refund_rate", quiet, root_cause=root))

@@ -77,4 +77,4 @@ def test_top_risky_sellers_match_raw_orders_and_status(conn, raw):
 
 def test_key_insights_name_the_new_seller_ring_in_vn(conn):
     texts = [insight.text for insight in seller_risk.key_insights(conn, "VN", WEEK)]
-    assert any("Sellers under 30 days old" in text and "high confidence" in text for text in texts)
+    assert any("Sellers under 30 days old" in text and "p < 0.001" in text for text in texts)  # confidence: the p-value
