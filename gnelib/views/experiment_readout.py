@@ -44,19 +44,7 @@ DEFAULT_MARGIN = 0.05
 """Non-inferiority margin of a guardrail when none is given: it holds only if its interval rules out a relative
 loss of more than 5%."""
 
-EFFECT_COLUMNS = {
-    "label": ("measure", None),
-    "role": ("role", None),
-    "control_text": ("control", None),
-    "treatment_text": ("treatment", None),
-    "absolute_text": ("absolute change", None),
-    "relative": ("relative change", "relative"),
-    "ci": ("95% CI (relative)", None),
-    "p_value": ("p-value", "p_value"),
-    "judgement": ("judged", None),
-}
-ADJUSTMENT_COLUMNS = {
-    "estimate": ("", None),
+_ARM_COLUMNS = {
     "control_text": ("control", None),
     "treatment_text": ("treatment", None),
     "absolute_text": ("absolute change", None),
@@ -64,6 +52,8 @@ ADJUSTMENT_COLUMNS = {
     "ci": ("95% CI (relative)", None),
     "p_value": ("p-value", "p_value"),
 }
+EFFECT_COLUMNS = {"label": ("measure", None), "role": ("role", None), **_ARM_COLUMNS, "judgement": ("judged", None)}
+ADJUSTMENT_COLUMNS = {"estimate": ("", None), **_ARM_COLUMNS}
 SRM_COLUMNS = {
     "arm": ("arm", None),
     "units": ("units", "count"),
@@ -215,7 +205,7 @@ def readout(
 ) -> Readout:
     """SRM check, then (unless SRM invalidates the test) the primary effect raw and CUPED-adjusted, the design's
     guardrails against their non-inferiority `margin` (one for all, or per metric), a verdict, and the money
-    value of the primary effect when `assumptions` are given."""
+    value of the primary effect when `assumptions` are given (and the primary metric has a better direction)."""
     design = load_design(conn, experiment)
     primary_name = design["primary_metric"]
     guards = guardrail_names(design)
@@ -243,7 +233,7 @@ def readout(
     metric = metrics.get(primary_name)
     verdict, reason = _verdict(metric, primary, guardrails)
     money = None
-    if assumptions is not None:
+    if assumptions is not None and metric.direction != "neutral":
         weekly = frame[f"{primary_name}.y"].sum() / len(test_weeks(design)[1])
         money = money_value(rate_change(primary, metric), float(weekly), assumptions)
     return Readout(design, srm, primary, raw, pre_rates, guardrails, verdict, reason, quality, level, money)

@@ -21,7 +21,11 @@ TEMPLATES = {
     "experiment_readout": {"markets": ["all"], "parameters": {"experiment": "dispatch_sla_nudge"}},
 }
 FAILING = "failing"  # tests/reporting/fixtures/failing.ipynb: raises in its third cell
-PAGES = {name: f"{WEEK}/{'all' if 'markets' in plan else MARKET}/{name}.html" for name, plan in TEMPLATES.items()}
+# One report per experiment: experiment_readout-<experiment>.
+REPORTS = {**{name: name for name in TEMPLATES}, "experiment_readout": "experiment_readout-dispatch_sla_nudge"}
+PAGES = {
+    name: f"{WEEK}/{'all' if 'markets' in plan else MARKET}/{REPORTS[name]}.html" for name, plan in TEMPLATES.items()
+}
 
 
 def with_password(url: str) -> str:
@@ -49,7 +53,7 @@ def runs(postgres_url, small_warehouse, tmp_path_factory):
         records = json.loads((folder / name / "runs.json").read_text())["runs"]
         statuses = {record["template"]: record["status"] for record in records}
         assert process.returncode == 1, f"{name}: gne run exited {process.returncode}:\n{outputs[name]}"
-        assert statuses == {**dict.fromkeys(TEMPLATES, "ok"), FAILING: "failed"}, (statuses, outputs[name])
+        assert statuses == {**dict.fromkeys(REPORTS.values(), "ok"), FAILING: "failed"}, (statuses, outputs[name])
     assert "aggregates: 0 metric frames computed" not in outputs["postgres"], outputs["postgres"]
     return {"reports": {name: folder / name for name in started}, "outputs": outputs}
 
