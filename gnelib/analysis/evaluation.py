@@ -40,16 +40,25 @@ ORDER_METRICS = (
     "orders",
     "gmv_usd",
 )
+CONTACTS = ("cs_contacts_per_order", "where_is_my_order_contacts_per_order", "item_problem_contacts_per_order",
+            "refund_status_contacts_per_order", "post_contact_csat")
 RELATED_METRICS = {
-    "counterfeit_wave": AFTER_SALES,
-    "logistics_delay": ("late_delivery_rate", "order_defect_rate", "negative_review_rate"),
-    "fraud_ring": (*ENFORCEMENT, "seller_fault_cancel_rate", "order_defect_rate", "orders", "gmv_usd"),
+    "counterfeit_wave": (*AFTER_SALES, *CONTACTS, "creator_order_defect_rate"),
+    "logistics_delay": ("late_delivery_rate", "order_defect_rate", "negative_review_rate", *CONTACTS),
+    "fraud_ring": (*ENFORCEMENT, "seller_fault_cancel_rate", "order_defect_rate", "orders", "gmv_usd", *CONTACTS,
+                   "creator_order_defect_rate", "enforcement_false_positive_rate", "seller_appeal_resolution_hours",
+                   "seller_support_contacts"),
     "moderation_regression": ("appeal_overturn_rate", "listing_appeal_rate"),
-    "mix_shift": ORDER_METRICS,
+    "mix_shift": (*ORDER_METRICS, "creator_order_defect_rate", "struck_creator_gmv_share"),
+    "creator_ring": (*AFTER_SALES, "struck_creator_gmv_share", "creator_appeal_overturn_rate",
+                     "hours_to_act_on_reported_creator"),
 }
 """Metrics an incident moves besides its manifest's (same market and weeks): a counterfeit wave also moves
 refunds, defects and disputes; a fraud ring enforcement and volume; a channel mix shift every order metric
-whose rate differs by channel. Cells these touch are neither recall targets nor quiet."""
+whose rate differs by channel; a creator ring's counterfeit claims the market's after-sales metrics and its
+removals the creators' strikes and enforcement. Buyers contact customer service about late deliveries, claims and
+cancellations, and sellers about enforcement, so those incidents also move the contact metrics. Cells these touch
+are neither recall targets nor quiet."""
 SALE_METRICS = ("orders", "gmv_usd")
 """Volumes that jump in the weeks of the generator's documented mega-sale days (docs/warehouse.md): real moves,
 neither recall targets nor quiet."""

@@ -32,7 +32,6 @@ CREATOR_DETECTION_NAMES = tuple(CREATOR_DETECTION)
 REMOVAL_RATE = 0.05  # times the creator's risk; user reports twice as often
 CREATOR_POLICIES = {"counterfeit": 0.3, "prohibited_items": 0.2, "misleading_claims": 0.35, "harmful_content": 0.15}
 CREATOR_POLICY_NAMES = tuple(CREATOR_POLICIES)
-RING_REVIEWS = 4.0  # extra live content reviews per ring creator in the ring week
 
 CREATOR_ACTIONS = ("warning", "strike")
 ACTION_RATE = 0.6  # share of removals that lead to an enforcement action
@@ -91,7 +90,7 @@ def generate_creators(scale: Scale, seed: int) -> Creators:
         market=np.concatenate([market, np.full(size, dims.MARKET_CODES.index(inc.CREATOR_RING_MARKET), np.int16)]),
         joined_us=np.concatenate([joined, rng.integers(join_from, join_to, size)]),
         tier=np.concatenate([tier, np.full(size, CREATOR_TIERS.index(inc.CREATOR_RING_TIER))]).astype(np.int16),
-        follower_band=np.concatenate([band, np.full(size, FOLLOWER_BAND_NAMES.index("10k-100k"), np.int16)]),
+        follower_band=np.concatenate([band, band[rng.integers(0, n, size)]]),
         weight=np.concatenate([weight, np.ones(size)]),
         risk=np.concatenate([risk, np.full(size, 3.0)]),
         is_ring=np.arange(n + size) >= n,
@@ -150,8 +149,8 @@ class CreatorAttribution:
     def _ring_orders(
         self, rng: np.random.Generator, index: int, market: np.ndarray, channel: np.ndarray, driven: np.ndarray
     ) -> np.ndarray:
-        """Rows of the week's orders that the ring drives (TH live creator orders of the ring week)."""
-        if cal.week_label(index) != inc.CREATOR_RING_WEEK:
+        """Rows of the week's orders that the ring drives (TH live creator orders of the ring's weeks)."""
+        if not inc.CREATOR_RING_WEEKS[0] <= cal.week_label(index) <= inc.CREATOR_RING_WEEKS[1]:
             return np.array([], np.int64)
         eligible = (
             driven
@@ -230,11 +229,12 @@ def generate_creator_moderation(creators: Creators, seed: int) -> dict[str, obje
     policy = rng.choice(len(CREATOR_POLICIES), len(creator), p=list(CREATOR_POLICIES.values())).astype(np.int16)
 
     ring = np.flatnonzero(creators.is_ring)
-    ring_counts = rng.poisson(RING_REVIEWS, len(ring))
-    ring_creator = np.repeat(ring, ring_counts)
-    ring_from = cal.week_start_us(inc.CREATOR_RING_WEEK)
+    ring_from = cal.week_start_us(inc.CREATOR_RING_WEEKS[0])
+    ring_weeks = (cal.week_start_us(inc.CREATOR_RING_WEEKS[1]) - ring_from) // (7 * cal.US_PER_DAY) + 1
+    ring_creator = np.repeat(ring, rng.poisson(inc.CREATOR_RING_REVIEWS * ring_weeks, len(ring)))
     creator = np.concatenate([creator, ring_creator])
-    reviewed = np.concatenate([reviewed, ring_from + rng.integers(0, 7 * cal.US_PER_DAY, len(ring_creator))])
+    ring_span = ring_weeks * 7 * cal.US_PER_DAY
+    reviewed = np.concatenate([reviewed, ring_from + rng.integers(0, ring_span, len(ring_creator))])
     content = np.concatenate([content, np.zeros(len(ring_creator), np.int16)])
     source = np.concatenate([source, np.ones(len(ring_creator), np.int16)])
     removal = np.concatenate([removal, np.full(len(ring_creator), inc.CREATOR_RING_REMOVAL_RATE)])

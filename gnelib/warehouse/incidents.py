@@ -38,16 +38,17 @@ MIX_CHANNEL = "live"
 MIX_WEEK = "2026-W47"
 MIX_TARGET_SHARE = 0.45
 
-# creator_ring: rising TH creators (joined in W45-W46) push counterfeit listings in live streams in W47: they
-# drive this share of TH live creator orders, this share of their delivered orders draws a counterfeit claim,
-# and their live content is removed for counterfeit this often.
+# creator_ring: rising TH creators (joined in W44-W45) push counterfeit listings in live streams in W46-W47: they
+# drive this share of TH live creator orders, this share of their delivered orders draws a counterfeit claim, and
+# this share of their live content reviews (this many per creator and week) ends in a counterfeit removal.
 CREATOR_RING_MARKET = "TH"
-CREATOR_RING_WEEK = "2026-W47"
-CREATOR_RING_JOIN_WEEKS = ("2026-W45", "2026-W46")
+CREATOR_RING_WEEKS = ("2026-W46", "2026-W47")
+CREATOR_RING_JOIN_WEEKS = ("2026-W44", "2026-W45")
 CREATOR_RING_TIER = "rising"
-CREATOR_RING_SIZE = 8
+CREATOR_RING_SIZE = 12
 CREATOR_RING_ORDER_SHARE = 0.5
 CREATOR_RING_COUNTERFEIT_RATE = 0.35
+CREATOR_RING_REVIEWS = 6.0
 CREATOR_RING_REMOVAL_RATE = 0.6
 
 QUIET_MARKETS = ("US", "GB", "SG")
@@ -160,15 +161,14 @@ def manifest(fraud_ring_size: float) -> list[Incident]:
             "creator_ring",
             "creator_order_defect_rate,creator_violation_rate",
             CREATOR_RING_MARKET,
-            CREATOR_RING_WEEK,
-            CREATOR_RING_WEEK,
+            *CREATOR_RING_WEEKS,
             "creator_tier",
             CREATOR_RING_TIER,
             f"{CREATOR_RING_COUNTERFEIT_RATE:.0%} of the ring's delivered orders draw a counterfeit claim; "
             f"{CREATOR_RING_REMOVAL_RATE:.0%} of its live content reviews end in a counterfeit removal",
             CREATOR_RING_COUNTERFEIT_RATE,
-            f"A ring of {CREATOR_RING_SIZE} new Thai creators (tier rising, joined in W45-W46) pushes counterfeit "
-            f"listings in live streams in W47: it drives {CREATOR_RING_ORDER_SHARE:.0%} of TH live creator "
+            f"A ring of {CREATOR_RING_SIZE} new Thai creators (tier rising, joined in W44-W45) pushes counterfeit "
+            f"listings in live streams in W46-W47: it drives {CREATOR_RING_ORDER_SHARE:.0%} of TH live creator "
             "orders, whose buyers file counterfeit claims, lifting the creator-driven order defect rate of "
             "rising creators, and its live content is reported and removed for counterfeit, lifting the "
             "creator violation rate.",
