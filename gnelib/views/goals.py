@@ -90,24 +90,25 @@ def progress_table(progress: list[GoalProgress]) -> str:
 
 
 def key_insights(progress: list[GoalProgress]) -> list[Insight]:
-    """A count of goals by status, then one sentence per goal, off track first."""
+    """A count of goals by status, then one sentence per goal (ranked: off track and missed first); none without
+    goals."""
+    if not progress:
+        return []
     counts = pd.Series([item.status for item in progress]).value_counts()
     summary = ", ".join(f"{count} {status}" for status, count in counts.items())
-    insights = [finding(f"{len(progress)} goals: {summary}.", "goals", severity="info", kind="note")]
-    for item in progress:
-        severity = {"off track": "alert", "missed": "alert", "at risk": "warn"}.get(item.status, "info")
-        direction = {"good": "good", "bad": "bad"}.get(STATUS_TONE.get(item.status, ""), "neutral")
-        insights.append(
-            finding(
-                _sentence(item),
-                item.goal.metric,
-                direction=direction,
-                severity=severity,
-                market=None if item.goal.is_global else item.goal.market,
-                kind="note",
-            )
+    sentences = [
+        finding(
+            _sentence(item),
+            item.goal.metric,
+            direction={"good": "good", "bad": "bad"}.get(STATUS_TONE.get(item.status, ""), "neutral"),
+            severity={"off track": "alert", "missed": "alert", "at risk": "warn"}.get(item.status, "info"),
+            market=None if item.goal.is_global else item.goal.market,
+            kind="note",
         )
-    return insights
+        for item in progress
+    ]
+    ranked = sorted(sentences, key=lambda insight: -insight.score)  # stable: file order within a status
+    return [finding(f"{len(progress)} goals: {summary}.", "goals", severity="info", kind="note"), *ranked]
 
 
 def _sentence(item: GoalProgress) -> str:

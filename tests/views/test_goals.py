@@ -140,6 +140,15 @@ def test_scorecard_block_shows_the_markets_goals_and_the_global_ones(conn, monke
     assert "off track" in block and "At risk: only the 80% prediction interval reaches it." in block
 
 
+def test_key_insights_lead_with_the_count_then_off_track_goals(progress):
+    insights = view.key_insights(list(progress.values()))
+    assert insights[0].text.startswith(f"{len(progress)} goals: ")
+    statuses = [text.split(" is ")[-1].split(":")[0] for text in (i.text for i in insights[1:])]
+    order = {"off track": 0, "at risk": 1, "on track": 2}
+    assert [order[status] for status in statuses] == sorted(order[status] for status in statuses)
+    assert view.key_insights([]) == []
+
+
 def test_scorecard_block_reports_bad_goal_files_instead_of_failing(conn, monkeypatch, tmp_path):
     monkeypatch.setenv(GOALS_ENV_VAR, str(tmp_path))
     assert "No goals are set for VN" in view.scorecard_section(conn, "VN", WEEK)
