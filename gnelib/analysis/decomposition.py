@@ -67,7 +67,8 @@ def decompose(
     centred: bool = True,
 ) -> pd.DataFrame:
     """Decompose a metric frame's change between periods (several baseline periods: summed for ratios,
-    averaged for counts and sums) by `dimension`. Duration metrics (medians) do not decompose."""
+    averaged for counts and sums) by `dimension`. Duration metrics (medians) do not decompose. `attrs` also hold
+    `baseline_periods` and `current_period`, for captions that name the weeks compared."""
     keys = _keys(dimension)
     missing = [key for key in (*keys, "period") if key not in frame]
     if missing:
@@ -87,9 +88,12 @@ def decompose(
     before = before.groupby(keys, as_index=False, observed=True, dropna=False)[columns].sum()
     after = after.groupby(keys, as_index=False, observed=True, dropna=False)[columns].sum()
     if kind == "ratio":
-        return decompose_ratio(before, after, keys, centred)
-    before["numerator"] /= len(base_list)
-    return decompose_additive(before, after, keys)
+        table = decompose_ratio(before, after, keys, centred)
+    else:
+        before["numerator"] /= len(base_list)
+        table = decompose_additive(before, after, keys)
+    table.attrs.update(baseline_periods=sorted(base_list), current_period=current_period)
+    return table
 
 
 def _keys(dimension: str | Sequence[str]) -> list[str]:

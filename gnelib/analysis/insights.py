@@ -344,7 +344,7 @@ def build_insights(
 
 def week_label(week: str) -> str:
     """`W46` for 2026-W46: the short week label sentences use."""
-    return week.split("-", 1)[1]
+    return week.split("-", 1)[-1]
 
 
 def _named(comparison: str, week: str | None) -> str:

@@ -160,7 +160,7 @@ def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -
     share = lambda v: f"{v:.1%}"  # noqa: E731
     change = lambda v: format_change(v, fmt)  # noqa: E731
     value = lambda v: format_value(v, fmt)  # noqa: E731
-    caption_total = format_change(table.attrs.get("delta", result_delta(result)), fmt)
+    caption_total = format_change(table.attrs.get("delta", result_delta(result)), fmt) + _compared(table)
     if "mix" not in shown:
         frame = pd.DataFrame({
             label: shown[dimension],
@@ -193,6 +193,15 @@ def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -
         tone={"Total": change_tone(shown["total"], result.metric.direction)},
         caption=f"Mix + rate effects add up to the total change of {caption_total}.",
     )
+
+
+def _compared(table: pd.DataFrame) -> str:
+    """` (W46 vs W33–W44)`: the weeks a decomposition compares, when it says; the headline may compare others."""
+    base, now = table.attrs.get("baseline_periods"), table.attrs.get("current_period")
+    if not base or not now:
+        return ""
+    before = week_label(base[0]) if len(base) == 1 else f"{week_label(base[0])}–{week_label(base[-1])}"
+    return f" ({week_label(now)} vs {before})"
 
 
 def decomposition_parts(result: DeepDiveResult) -> list[str]:

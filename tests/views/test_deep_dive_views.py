@@ -50,7 +50,7 @@ def test_count_decomposition_table_shows_each_segments_change(rng):
     for segment in "abcd":
         assert f">{format_value(before[segment], 'count')}</td>" in page
         assert format_change(delta[segment], "count") in page
-    assert f"total change of {format_change(delta.sum(), 'count')}" in page
+    assert f"total change of {format_change(delta.sum(), 'count')} (W2 vs W0–W1)" in page
     assert view.decomposition_parts(result) == ["total"]
 
 
