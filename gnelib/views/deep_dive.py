@@ -45,12 +45,13 @@ def headline_cards(result: DeepDiveResult) -> list[Card]:
 
 def history_card(result: DeepDiveResult) -> Card | None:
     """The weekly scan's verdict on this market's total, in the words of the scorecard ("unusually high", "still
-    elevated, week 2", "rising for 4 weeks"; "within its usual range" when not flagged); None without a scan row
+    elevated, week 2", "rising for 4 weeks"; "within its usual range" when not flagged), with the scan's p-value
+    (confidence is shown one way on every page); None without a scan row
     (all markets, an explicit horizon), as no other detector judges the week."""
     row = result.finding
     if row is None:
         return None
-    detail = f"z = {row['z']:+.1f} against its last {int(row['baseline_weeks'])} usual weeks"
+    detail = f"{format_p_value(row['p_adjusted'])} against its last {int(row['baseline_weeks'])} usual weeks"
     if not row["flag"]:
         return Card("Against its own history", "within its usual range", detail)
     up = row["abs_change"] > 0

@@ -69,7 +69,7 @@ def test_ratio_root_cause_and_count_root_cause_tables(rng):
 def test_history_card_is_the_scan_rows_verdict():
     rise = Change(0.02, 0.03, 0.01, 0.5, 0.005, 0.015, 1e-6, "test", True)
     row = pd.Series({"flag": True, "z": 4.5, "abs_change": 0.01, "comparison": "week", "pattern": "spike",
-                     "weeks_running": 1, "window_weeks": 1, "baseline_weeks": 12})
+                     "weeks_running": 1, "window_weeks": 1, "baseline_weeks": 12, "p_adjusted": 2e-5})
     cases = [({}, "unusually high", "bad"), ({"pattern": "sustained", "weeks_running": 2}, "still elevated, week 2",
                                               "bad"),
              ({"comparison": "window", "window_weeks": 3, "abs_change": -0.01}, "falling for 3 weeks", "good"),
@@ -77,7 +77,7 @@ def test_history_card_is_the_scan_rows_verdict():
     for fields, value, tone in cases:
         card = view.history_card(result_for("refund_rate", rise, finding=pd.Series({**row, **fields})))
         assert (card.value, card.tone) == (value, tone)
-    assert "z = +4.5 against its last 12 usual weeks" == view.history_card(result_for("refund_rate", rise,
+    assert "p < 0.001 against its last 12 usual weeks" == view.history_card(result_for("refund_rate", rise,
                                                                                       finding=row)).change
     assert view.history_card(result_for("refund_rate", rise)) is None  # no scan row: no other judge
 
