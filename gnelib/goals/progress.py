@@ -95,10 +95,11 @@ def evaluate(conn, goal: Goal, week: str) -> GoalProgress:
     if len(used) < MIN_POINTS:
         return GoalProgress(goal, week, frame, pd.DataFrame(), start_level, current, "not enough data")
     last = str(used["period"].iloc[-1])
-    weeks = weeks_between(shift_week(last, 1), goal.deadline_week)
-    if not weeks:  # the deadline week has been read: the goal was met or missed
-        met = goal.better(float(used["value"].iloc[-1]), goal.target)
+    if week_start(goal.deadline_week) <= week_start(last):  # the deadline week has been read: met or missed
+        at_deadline = frame.loc[(frame["period"] == goal.deadline_week) & frame["value"].notna(), "value"]
+        met = goal.better(float(at_deadline.iloc[0] if len(at_deadline) else used["value"].iloc[-1]), goal.target)
         return GoalProgress(goal, week, frame, pd.DataFrame(), start_level, current, "met" if met else "missed")
+    weeks = weeks_between(shift_week(last, 1), goal.deadline_week)
     projection = project(used["value"], len(weeks))
     projection = projection.assign(period=weeks, period_start=[week_start(w) for w in weeks])
     end = projection.iloc[-1]

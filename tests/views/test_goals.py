@@ -86,6 +86,19 @@ def test_a_past_report_week_sees_only_what_was_known_then(conn, demo):
     assert item.projection["period"].iloc[0] == "2026-W41"
 
 
+@pytest.mark.parametrize("margin, status", [(-1, "met"), (1, "missed")])
+def test_a_past_deadline_is_met_or_missed_by_the_deadline_weeks_value(conn, tmp_path, weekly_orders, margin, status):
+    target = weekly_orders["2026-W40"] + margin  # 2026-09-30 is in W40
+    path = tmp_path / "goals.yaml"
+    path.write_text(
+        f"goals:\n  - metric: orders\n    direction: higher_is_better\n    target: {target}\n"
+        "    start: 2026-W30\n    deadline: 2026-09-30\n    owner: growth\n",
+        encoding="utf-8",
+    )
+    item = evaluate(conn, load_goals(path)[0], WEEK)
+    assert item.status == status and item.projection.empty
+
+
 def test_ratio_goal_gap_split_adds_up_to_the_global_gap(conn, progress):
     item = by_metric(progress, "refund_rate")
     gaps = market_gaps(conn, item.goal, WEEK)
