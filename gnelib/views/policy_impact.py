@@ -29,6 +29,7 @@ from gnelib.viz.theme import PALETTE
 
 ALPHA = 0.05
 LAUNCH_COLUMNS = ("policy", "metric", "market", "launch_date")
+VERDICTS = {True: "passed", False: "failed", None: "for information"}
 CHECK_COLUMNS = {"check": ("check", None), "result": ("result", None), "verdict": ("verdict", None)}
 
 
@@ -169,12 +170,19 @@ def _synthetic_problems(synthetic: SyntheticControl) -> list[str]:
     return problems
 
 
-def _pp(value: float, metric) -> str:
-    if metric.format == "per_1k":
-        return f"{abs(value) * 1000:.2f} per 1,000"
-    if metric.format == "percent":
-        return f"{abs(value) * 100:.2f} pp"
-    return f"{abs(value):,.3g}"
+def _unit(metric) -> tuple[float, str]:
+    """How a rate metric's effects are written: (scale, unit), e.g. (100, " pp")."""
+    return {"per_1k": (1000.0, " per 1,000"), "percent": (100.0, " pp")}.get(metric.format, (1.0, ""))
+
+
+def _number(value: float, metric, signed: bool = False) -> str:
+    scale, _ = _unit(metric)
+    return f"{value * scale:+.2f}" if signed else f"{abs(value) * scale:.2f}"
+
+
+def _range(low: float, high: float, metric) -> str:
+    """`+0.12 to +0.30 pp`: signed ends of an interval with the unit once."""
+    return f"{_number(low, metric, True)} to {_number(high, metric, True)}{_unit(metric)[1]}"
 
 
 def _markets(result: Impact) -> str:
@@ -192,13 +200,14 @@ def headline(result: Impact) -> str:
         )
     value, low, high = result.effect
     verb = "raised" if value > 0 else "cut"
+    unit = _unit(result.metric)[1]
     if result.significant:
         near, far = sorted((abs(low), abs(high)))
-        interval = f"95 % CI {_pp(near, result.metric)} to {_pp(far, result.metric)}"
+        interval = f"95 % CI {_number(near, result.metric)}–{_number(far, result.metric)}{unit}"
     else:
-        interval = f"95 % CI {_signed(low, result.metric)} to {_signed(high, result.metric)}"
+        interval = f"95 % CI {_range(low, high, result.metric)}"
     sentence = (
-        f"The {result.policy} policy {verb} {title} by {_pp(value, result.metric)} ({interval}, "
+        f"The {result.policy} policy {verb} {title} by {_number(value, result.metric)}{unit} ({interval}, "
         f"{value / result.counterfactual_level:+.0%} of its level) in {_markets(result)}."
     )
     if not result.significant:
@@ -218,8 +227,8 @@ def checks_table(result: Impact) -> pd.DataFrame:
             ),
             (
                 f"placebo launches {PLACEBO_SHIFT} weeks early, pre-launch data only",
-                f"{_signed(placebo.value, result.metric)} (95 % CI {_signed(placebo.low, result.metric)} to "
-                f"{_signed(placebo.high, result.metric)})",
+                f"{_number(placebo.value, result.metric, True)}{_unit(result.metric)[1]} "
+                f"(95 % CI {_range(placebo.low, placebo.high, result.metric)})",
                 placebo.low <= 0 <= placebo.high,
             ),
             (
@@ -245,18 +254,12 @@ def checks_table(result: Impact) -> pd.DataFrame:
                 "placebo in space: rank of the post/pre RMSPE ratio among all markets",
                 f"{format_p_value(synthetic.placebo_p)} (at best {synthetic.smallest_placebo_p:.3f} with "
                 f"{synthetic.donors} donors)",
-                True,
+                None,
             ),
-            ("conformal permutation test of no effect", format_p_value(synthetic.conformal_p), True),
-            ("control markets (never launched)", str(synthetic.donors), not synthetic.too_few_donors),
+            ("conformal permutation test of no effect", format_p_value(synthetic.conformal_p), None),
+            ("control markets (never launched this policy)", str(synthetic.donors), not synthetic.too_few_donors),
         ]
-    return pd.DataFrame(
-        [{"check": check, "result": text, "verdict": "passed" if ok else "failed"} for check, text, ok in rows]
-    )
-
-
-def _signed(value: float, metric) -> str:
-    return f"{value * 1000:+.2f} per 1,000" if metric.format == "per_1k" else f"{value * 100:+.2f} pp"
+    return pd.DataFrame([{"check": check, "result": text, "verdict": VERDICTS[ok]} for check, text, ok in rows])
 
 
 def event_chart(result: Impact, ax: Axes | None = None) -> Axes:
@@ -278,19 +281,21 @@ def event_chart(result: Impact, ax: Axes | None = None) -> Axes:
         ax.plot(
             gaps["event_time"], gaps["gap"], marker="o", color=PALETTE["primary"], label="market − synthetic market"
         )
-        ax.axhspan(
+        post = gaps[gaps["event_time"] >= 0]["event_time"]
+        ax.fill_between(
+            [post.min() - 0.5, post.max() + 0.5],
             result.synthetic.low,
             result.synthetic.high,
-            xmin=0.0,
-            xmax=1.0,
             color=PALETTE["highlight"],
-            alpha=0.15,
-            label="95 % interval of the mean effect",
+            alpha=0.2,
+            label="mean effect after launch, 95 % interval",
         )
+        ax.hlines(result.synthetic.effect, post.min() - 0.5, post.max() + 0.5, color=PALETTE["highlight"])
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axvline(-0.5, color="grey", linestyle="--", linewidth=0.8)
     ax.yaxis.set_major_formatter(axis_formatter(result.metric.format, change=True))
     ax.set_xlabel("weeks since launch")
+    ax.set_ylabel(f"effect ({_unit(result.metric)[1].strip() or 'metric units'})")
     ax.set_title(f"{result.metric.title}: effect of {result.policy} by week since launch")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     plain_text(ax)
