@@ -259,6 +259,6 @@ def _as_of(connection: Connection, metric: Metric, catalog: Catalog) -> pd.Times
 
 
 def _labels(starts: pd.Series, period: str) -> pd.Series:
-    return pd.Series(
-        [period_label(pd.Timestamp(start), period) for start in starts], index=starts.index, dtype="object"
-    )
+    """Each start's period label (computed once per distinct start)."""
+    labels = {start: period_label(pd.Timestamp(start), period) for start in starts.unique()}
+    return starts.map(labels).astype("object")
