@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= small
 WAREHOUSE ?= data/gne.duckdb
 PLAN   ?= parameters/weekly.yaml
-CATALOG ?= packaged
+CATALOG ?=
 # Every installed package is pinned in requirements.lock (`make lock` refreshes it); EXTRAS as in tools/lock.py.
 LOCK   := requirements.lock
 EXTRAS := test,spark,postgres
@@ -40,9 +40,9 @@ lock: | $(STAMP)  ## re-pin requirements.lock and environment.yml after a pyproj
 sync-notebooks: | $(STAMP)  ## pair each template with notebooks/<name>.py (py:percent) and sync them: the newer file wins
 	$(BIN)/jupytext --sync notebooks/*.ipynb
 
-lab: $(STAMP) $(WAREHOUSE)  ## JupyterLab on the project: the venv's python3 kernel, the demo warehouse and catalog set
-	GNE_CONFIG=$(abspath gne.yaml) GNE_WAREHOUSE=$(abspath $(WAREHOUSE)) GNE_CATALOG=$(CATALOG) \
-		$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(LAB_ARGS)
+lab: $(STAMP) $(WAREHOUSE)  ## JupyterLab on the project: the venv's python3 kernel, gne.yaml, the warehouse (and CATALOG=DIR)
+	GNE_CONFIG=$(abspath gne.yaml) GNE_WAREHOUSE=$(abspath $(WAREHOUSE)) $(if $(CATALOG),GNE_CATALOG=$(abspath $(CATALOG))) \
+		$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 browser:  ## install Debian's headless Chromium and its driver (for the browser tests)
 	@command -v chromium >/dev/null 2>&1 || { \
