@@ -18,8 +18,9 @@ from gnelib.errors import GneError
 from gnelib.metrics.catalog import Catalog, load_catalog
 from gnelib.metrics.model import Metric, View
 
-EXPERIMENT_DESIGN_COLUMNS = ("experiment_id", "name", "unit", "designed_split", "primary_metric", "guardrail_metrics")
-EXPERIMENT_UNIT_COLUMNS = ("experiment_id", "variant", "pre_orders", "pre_defects", "orders", "defects")
+EXPERIMENT_DESIGN_COLUMNS = ("experiment_id", "name", "unit", "start_date", "end_date", "designed_split",
+                             "primary_metric", "guardrail_metrics")
+EXPERIMENT_UNIT_COLUMNS = ("experiment_id", "variant")  # and the unit id, named like the catalog's unit column
 POLICY_LAUNCH_COLUMNS = ("policy", "metric", "market", "launch_date")
 
 
