@@ -2,7 +2,7 @@
 
 `gne run PLAN.yaml` (or `gne run notebooks/X.ipynb -p market US -p week latest`) goes through:
 
-- `params`   — what a template declares (papermill `inspect_notebook`), type coercion, validators by name
+- `params`   — what a template declares (its parameters cell, read with `ast`), type coercion, validators by name
                (market, week, metric, experiment); all before any kernel starts.
 - `plan`     — `parameters/*.yaml` (safe_load + pydantic) expanded to template × market × week `RunSpec`s.
 - `paths`    — `reports/<week>/<market>/<template>.{html,ipynb,log}`, built from validated values only.
