@@ -80,6 +80,15 @@ def experiments(conn, project: Project | None = None) -> list[Experiment]:
     return found
 
 
+def policies(conn, project: Project | None = None) -> list[str]:
+    """The policies in the config's `policies.launches` table (none when the config names no launches)."""
+    project = project or load_project()
+    if project.policies is None:
+        return []
+    names = conn.sql(f"SELECT DISTINCT policy FROM {project.policies.launches} ORDER BY policy")["policy"]
+    return [str(name) for name in names]
+
+
 def fingerprint(conn, catalog: Catalog) -> dict[str, list[str]]:
     """Per warehouse table the catalog reads: its row count and, for each of the catalog's time columns it holds,
     the non-null count and newest value. It changes with any insert or delete, and with an update that sets or

@@ -86,8 +86,8 @@ if ctx.has_data:
 # %% [markdown]
 # ## Creator content and strikes
 #
-# Creator violation rate: share of reviewed live streams and short videos removed. GMV share from creators with
-# active strikes: share of creator-driven GMV whose creator had a strike in force when the order was placed.
+# Creator violation rate: share of reviewed live streams and short videos removed. Share of creator GMV from
+# creators with active strikes: creator-driven GMV whose creator had a strike in force when the order was placed.
 
 # %%
 if ctx.has_data:
@@ -95,7 +95,7 @@ if ctx.has_data:
     charts.segment_rate_chart(tiers, dimension="creator_tier", baseline=tiers["period"].iloc[0], current=ctx.week,
                               title="Creator violation rate by creator tier", fmt="percent")
     plt.show()
-    charts.trend_chart(health["struck_creator_gmv_share"], title="GMV share from creators with active strikes",
+    charts.trend_chart(health["struck_creator_gmv_share"], title="Share of creator GMV from creators with active strikes",
                        fmt="percent", highlight=ctx.week)
     plt.show()
 

@@ -8,6 +8,8 @@ PILLAR_TITLES = {
     "listing_compliance": "Listings policy compliant",
     "authentic_products": "Authentic products in the expected condition",
     "make_it_right": "Make it right",
+    "creators": "Creators: live and short-video affiliates",
+    "experience": "Buyer and seller experience",
 }
 HEADER = """# Metric catalog
 

@@ -36,6 +36,7 @@ class WarehouseFacts:
     unavailable: tuple[str, ...] = ()  # catalog metrics that `gne check` found broken on this warehouse
     source_given: str = ""  # how the source was named (see config.Project), for re-run commands
     catalog_given: str = ""
+    policies: tuple[str, ...] = ()  # policy names in the config's policy-launch table
 
 
 def resolve_project(warehouse: str | os.PathLike | None = None, catalog: str | os.PathLike | None = None) -> Project:
@@ -66,6 +67,7 @@ def load_facts(
         span = datafacts.week_span(conn, project, definitions)
         markets = datafacts.grain_values(conn, project, definitions)
         experiments = datafacts.experiments(conn, project)
+        policies = datafacts.policies(conn, project)
         content = None if _local_file(project.source) else datafacts.fingerprint(conn, definitions)
     finally:
         conn.close()
@@ -89,6 +91,7 @@ def load_facts(
         groups=tuple(definitions.by_pillar()),
         source_given=project.source_given,
         catalog_given=project.catalog_given,
+        policies=tuple(policies),
     )
 
 

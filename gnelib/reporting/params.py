@@ -246,6 +246,17 @@ def validate_experiment(value: object, declared: DeclaredParameter, context: Val
                   "experiment, is a plan value)", list(facts.experiments))
 
 
+@validator("policy")
+def validate_policy(value: object, declared: DeclaredParameter, context: ValidationContext) -> object:
+    """A policy name from the config's policy-launch table, or `all`."""
+    if str(value) == "all" or str(value) in context.facts.policies:
+        return value
+    if context.project.policies is None:
+        raise invalid(declared.name, value, "the project config names no policy launches (`policies:` in gne.yaml)")
+    raise invalid(declared.name, value, "not a policy in the policy-launch table (`all` runs every policy)",
+                  list(context.facts.policies))
+
+
 def validate_money_assumption(value: object, declared: DeclaredParameter, context: ValidationContext) -> float:
     """An assumption of the money section (`gnelib.analysis.value.ASSUMPTION_NAMES`): a number in its range."""
     try:

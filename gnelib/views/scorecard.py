@@ -21,6 +21,8 @@ PILLARS = {
     "listing_compliance": "Listings policy compliant",
     "authentic_products": "Authentic products, as expected",
     "make_it_right": "Make it right: refunds, returns, disputes",
+    "creators": "Creators: live and short-video affiliates",
+    "experience": "Buyer and seller experience",
 }
 TREND_WEEKS = 13
 EXPLAINED_LIMIT = 4

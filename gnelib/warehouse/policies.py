@@ -1,6 +1,6 @@
 """The planted policy launches: governance policies switched on market by market, with known true effects.
 
-Two launches, both well before the weeks the weekly scan judges (its baselines start in 2026-W28):
+Two launches, both at least 14 weeks before the weeks the scan benchmark judges (2026-W40..W47):
 - tracking_verification: staggered over five markets (2026-W22..W26); invalid tracking numbers are rejected at
   dispatch, so 60 % of the shipped orders whose tracking would have been invalid carry a valid one;
 - packaging_standard: one market (ID, 2026-W26); a seller packaging rule that prevents 40 % of the damaged-item

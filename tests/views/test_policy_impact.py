@@ -9,6 +9,8 @@ import pytest
 from template_runs import execute_warm, html_of
 
 from gnelib.analysis.value import Assumptions
+from gnelib.reporting.errors import ParameterError
+from gnelib.reporting.params import DeclaredParameter, ValidationContext, validate_policy
 from gnelib.reporting.requirements import Available, template_requirements, unmet
 from gnelib.views import policy_impact
 from gnelib.warehouse import dimensions
@@ -133,7 +135,14 @@ def test_too_few_control_markets_give_the_honest_sentence(tracking, packaging, l
     assert "too few control markets: only 3" in policy_impact.headline(result)
 
 
-def test_unknown_policy_names_the_choices(conn):
+def test_policies_that_pass_validation_are_the_ones_the_view_accepts(conn, small_warehouse, launches):
+    context = ValidationContext(facts=ValidationContext(small_warehouse).facts)
+    declared = DeclaredParameter("policy", "str", "all", "")
+    assert sorted(context.facts.policies) == sorted(set(launches["policy"]))
+    for value in ["all", *context.facts.policies]:
+        assert validate_policy(value, declared, context) == value
+    with pytest.raises(ParameterError, match="tracking_verification"):
+        validate_policy("tracking_verificaton", declared, context)
     with pytest.raises(policy_impact.PolicyError, match="tracking_verification"):
         policy_impact.impact(conn, "tracking_verificaton", WEEK)
 
