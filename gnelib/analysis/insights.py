@@ -383,6 +383,10 @@ def volume_noun(metric) -> str:
         ("listing", "listings"),
         ("after_sales", "requests"),
         ("enforcement", "actions"),
+        ("appeal", "appeals"),
+        ("contact", "contacts"),
+        ("content", "content reviews"),
+        ("experience", "experiences"),
         ("seller", "sellers"),
     ):
         if marker in text:
