@@ -363,8 +363,9 @@ def data_quality(conn, design: pd.Series, frame: pd.DataFrame, names: list[str])
     noun = metrics.get(rule.metric).title.lower()
     problems = []
     if thin:
+        verb = "looks" if len(thin) == 1 else "look"
         problems.append(
-            f"{', '.join(thin)} look incomplete (fewer than {rule.min_ratio:.0%} of the median {median:,.0f} {noun})"
+            f"{', '.join(thin)} {verb} incomplete (fewer than {rule.min_ratio:.0%} of the median {median:,.0f} {noun})"
         )
     end = pd.Timestamp(design["end_date"]) + pd.Timedelta(days=1)
     slowest = max((metrics.get(name) for name in names), key=lambda metric: metric.maturity_days)

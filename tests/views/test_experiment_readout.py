@@ -230,3 +230,21 @@ def test_money_assumptions_are_checked_before_any_kernel_starts(small_warehouse)
     assert "Parameter cost_per_refund_usd = -3.0 is negative: use 0 or more" in message
     assert "Parameter refunds_per_defect = 2.0 is above 1" in message
     assert "Parameter horizon_weeks = 0.0 is out of range" in message
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("2026-11-02", "2026-11-29", "2026-W48 looks incomplete (fewer than 60% of the median"),  # and W48 is partial
+        ("2026-10-19", "2026-11-15", "Refund rate is not final until 2026-12-16 (30 days after the end)"),
+        ("2026-05-04", "2026-05-31", "2026-W15, 2026-W16, 2026-W17 look incomplete"),  # pre-period before the data
+    ],
+)
+def test_data_quality_warns_on_an_unfinished_test_unfinal_metrics_and_thin_weeks(conn, start, end, expected):
+    design = pd.Series({"start_date": pd.Timestamp(start), "end_date": pd.Timestamp(end)})
+    frame = pd.DataFrame({"late_dispatch_rate.y": [3.0, 0.0]})
+    line, level = experiment_readout.data_quality(conn, design, frame, ["late_dispatch_rate", "refund_rate"])
+    assert level == "warning" and line.startswith(expected), line
+    if end == "2026-11-29":
+        assert "; the test has not ended (it ends 2026-11-29): this is an interim read." in line
+    assert "2 units, 1 of them with no orders in the test" in line
