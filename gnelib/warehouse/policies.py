@@ -6,7 +6,8 @@ Two launches, both at least 14 weeks before the weeks the scan benchmark judges 
 - packaging_standard: one market (ID, 2026-W26); a seller packaging rule that prevents 40 % of the damaged-item
   after-sales requests on orders placed from the launch on.
 US, GB and SG never launch either policy. The effects are applied after each week's orders and requests are
-drawn, with their own random stream, so every other row of the warehouse is the same as without them.
+drawn, with their own random stream: the generator's other draws are unchanged (docs/warehouse.md lists what the
+launches change downstream).
 """
 
 from dataclasses import dataclass
