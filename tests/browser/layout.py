@@ -13,6 +13,7 @@ from PIL import Image
 from playwright.sync_api import Page
 
 FIRST_SCREEN = (1366, 768)
+# The finding: the first key insight (or the triage's first row); else the first output of the first section.
 FINDING_SELECTOR = "main .gne-insights > li, main .gne-insights-empty, .gne-triage tbody tr"
 # The same reading of "a number" as gnelib.viz.tables.NUMBER.
 NUMBER_PATTERN = r"^(p\s*[<=>]\s*)?[+\-−]?[$€£]?\d[\d,.\s]*\s?(%|pp|×|x|k|M|bn|h|d|per 1k|per 1,000)?$"
@@ -50,6 +51,12 @@ def measure(page: Page) -> Layout:
           const top = sel => {
             const el = document.querySelector(sel);
             return el ? el.getBoundingClientRect().top : null; };
+          const firstOutput = () => {  // a template without an insight list: the first output of its first section
+            const section = document.querySelector("main h2");
+            const after = o => section && section.compareDocumentPosition(o) & Node.DOCUMENT_POSITION_FOLLOWING;
+            const found = [...document.querySelectorAll("main .jp-OutputArea-output")]
+              .find(o => after(o) && o.innerText.trim());
+            return found ? found.getBoundingClientRect().top : null; };
           const numeric = new RegExp(number);
           const tables = [...document.querySelectorAll("main table, .gne-page table")];
           const overflowing = tables.filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1
@@ -71,7 +78,7 @@ def measure(page: Page) -> Layout:
             .concat([...document.querySelectorAll(".gne-insight.gne-good, .gne-insight.gne-bad")]
               .filter(el => !/[▲▼]/.test(getComputedStyle(el, "::before").content)))
             .map(el => el.innerText.trim().slice(0, 40));
-          return [top(finding), top(".gne-purpose"), overflowing, widths, left, charts, toned]; }""",
+          return [top(finding) ?? firstOutput(), top(".gne-purpose"), overflowing, widths, left, charts, toned]; }""",
         [FINDING_SELECTOR, NUMBER_PATTERN],
     )
     return Layout(*data)

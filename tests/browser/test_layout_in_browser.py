@@ -12,7 +12,7 @@ from playwright.sync_api import Browser
 
 from browser import layout
 from browser.report_build import BuiltReports, report_slots
-from browser.test_reports_in_browser import INDEX, page_id, page_path
+from browser.test_reports_in_browser import INDEX, page_id
 from gnelib.reporting.render import CSS
 from gnelib.viz.blocks import Card, cards
 from gnelib.viz.tables import html_table
@@ -25,6 +25,21 @@ MAX_PRINTED_PAGES = 30
 MIN_INK = 0.002  # a page with less than 0.2 % non-white pixels is blank
 RIGHT_MARGIN_PX = 15  # the CSS margin is 10 mm ≈ 20 px at 50 dpi: nothing may be drawn in the last 15 px
 LONG_WORD = re.compile(r"\b[A-Za-z]{9,}\b")
+
+
+def page_file(reports: BuiltReports, key: tuple[str, str]) -> Path:
+    """The page of a (template, market): the index, or the report the run published for that slot (a template
+    that publishes one report per subject, `experiment_readout-<name>`, by the slot's prefix)."""
+    if key == INDEX:
+        return reports.reports_dir / "index.html"
+    slot = f"{reports.week}/{key[1]}/{key[0]}"
+    found = sorted(
+        record["html"]
+        for name, record in reports.records.items()
+        if (name == slot or name.startswith(f"{slot}-")) and record.get("html")
+    )
+    assert found, f"no published report for {slot}; gne run said:\n{reports.output}"
+    return reports.reports_dir / found[0]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +56,7 @@ def seen(built_reports: BuiltReports, browser: Browser, artifacts_dir: Path, tmp
             context = browser.new_context(viewport={"width": width, "height": height})
             page = context.new_page()
             try:
-                page.goto(page_path(built_reports, key).resolve().as_uri(), wait_until="load")
+                page.goto(page_file(built_reports, key).resolve().as_uri(), wait_until="load")
                 page.screenshot(path=artifacts_dir / f"first-screen-{page_id(key)}.png")
                 visited[key] = {
                     "layout": layout.measure(page),
