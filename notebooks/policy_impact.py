@@ -71,8 +71,9 @@ for result in results:
 # %%
 for result in results:
     display(Markdown(f"### {result.policy}: {result.metric.title}"))
-    policy_impact.event_chart(result)
-    plt.show()
+    if result.estimated:
+        policy_impact.event_chart(result)
+        plt.show()
     display(HTML(table_html(policy_impact.checks_table(result), policy_impact.CHECK_COLUMNS,
                             caption=f"Design checks for {result.policy}")))
 

@@ -20,6 +20,7 @@ MIN_DONORS = 4
 CONSTRAINT_WEIGHT = 1e4
 GRID_POINTS = 201
 PERMUTATIONS = 999
+WIDENINGS = 4
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,28 @@ def _conformal_p(target: np.ndarray, donors: np.ndarray, pre: np.ndarray, effect
     return float((1 + np.sum(statistics >= observed - 1e-12)) / (1 + len(orders)))
 
 
+def _conformal_interval(
+    target: np.ndarray,
+    donors: np.ndarray,
+    pre: np.ndarray,
+    effect: float,
+    orders: np.ndarray,
+    alpha: float,
+    scale: float,
+) -> tuple[float, float]:
+    """The effects not rejected at `alpha`, on a grid around `effect` widened until both ends are rejected."""
+    spread = 3 * scale
+    for _ in range(WIDENINGS):
+        grid = np.linspace(effect - spread, effect + spread, GRID_POINTS)
+        accepted = grid[[_conformal_p(target, donors, pre, value, orders) > alpha for value in grid]]
+        if not len(accepted):
+            return effect, effect
+        if accepted[0] > grid[0] and accepted[-1] < grid[-1]:
+            break
+        spread *= 4
+    return float(accepted[0]), float(accepted[-1])
+
+
 def synthetic_control(
     panel: pd.DataFrame,
     *,
@@ -116,10 +139,7 @@ def synthetic_control(
 
     rng = np.random.default_rng(seed)
     orders = np.array([rng.permutation(len(target)) for _ in range(PERMUTATIONS)])
-    spread = max(float(np.abs(gap).max()), 1e-9) * 3
-    grid = np.linspace(effect - spread, effect + spread, GRID_POINTS)
-    accepted = [value for value in grid if _conformal_p(target, donors, pre, value, orders) > alpha]
-    low, high = (min(accepted), max(accepted)) if accepted else (effect, effect)
+    low, high = _conformal_interval(target, donors, pre, effect, orders, alpha, max(float(np.abs(gap).max()), 1e-9))
     gaps = pd.DataFrame(
         {
             "period": wide.index,

@@ -34,7 +34,7 @@ CHECK_COLUMNS = {"check": ("check", None), "result": ("result", None), "verdict"
 
 
 class PolicyError(GneError):
-    """No policy-launch source, an unknown policy, or a launch the data cannot support."""
+    """No policy-launch source in the project config, or an unknown policy."""
 
 
 @dataclass
@@ -51,8 +51,14 @@ class Impact:
     problems: list[str] = field(default_factory=list)  # why the design does not hold (empty when it does)
 
     @property
+    def estimated(self) -> bool:
+        return self.did is not None or self.synthetic is not None
+
+    @property
     def method(self) -> str:
-        return "staggered difference-in-differences" if self.did is not None else "synthetic control"
+        if self.did is not None:
+            return "staggered difference-in-differences"
+        return "synthetic control" if self.synthetic is not None else "no estimate"
 
     @property
     def effect(self) -> tuple[float, float, float]:
@@ -111,7 +117,9 @@ def impact(conn, policy: str, week: str) -> Impact:
 
 def estimate(policy: str, metric: metrics.Metric, frame: pd.DataFrame, launches: pd.DataFrame) -> Impact:
     """The effect from a weekly metric frame by market (mature weeks) and the policy's launch rows (market,
-    launch_date): staggered DiD for two or more markets, synthetic control for one."""
+    launch_date): staggered DiD for two or more markets, synthetic control for one. When no estimate is possible
+    (a launch without two mature weeks before it and one after, no market to compare with) the Impact carries
+    only the reason in `problems`."""
     frame = frame.copy()
     weeks = sorted(frame["period_start"].unique())
     frame["t"] = frame["period_start"].map({start: position for position, start in enumerate(weeks)})
@@ -119,27 +127,37 @@ def estimate(policy: str, metric: metrics.Metric, frame: pd.DataFrame, launches:
     frame["first_treated"] = frame["market"].map(launch_t).astype(float)
     frame = frame[frame.groupby("market")["t"].transform("size") == len(weeks)]  # markets with every week
     labels = frame.drop_duplicates("t").set_index("t")["period"]
-    result = Impact(policy, metric, {market: labels[t] for market, t in launch_t.items()}, frame)
+    result = Impact(policy, metric, {market: labels.get(t, "") for market, t in launch_t.items()}, frame)
+    unusable = [
+        f"{row.market} launched on {row.launch_date:%Y-%m-%d}"
+        for row in launches.itertuples()
+        if not 2 <= launch_t[row.market] < len(weeks)
+    ]
+    if unusable:
+        result.problems = [
+            f"{', '.join(unusable)}, but the effect needs at least two mature weeks of "
+            f"{metric.title.lower()} before a launch and one after it"
+        ]
+        return result
     options = {"unit": "market", "period": "t", "outcome": "value"}
-    if len(launch_t) >= 2:
-        result.did = callaway_santanna(frame, first_treated="first_treated", alpha=ALPHA, **options)
-        result.placebo = placebo_launches(frame, first_treated="first_treated", **options)
-        result.problems = _did_problems(result.did, result.placebo)
-    else:
-        market, period = next(iter(launch_t.items()))
-        result.synthetic = synthetic_control(frame, treated=market, launch=period, alpha=ALPHA, **options)
-        result.problems = _synthetic_problems(result.synthetic)
+    try:
+        if len(launch_t) >= 2:
+            result.did = callaway_santanna(frame, first_treated="first_treated", alpha=ALPHA, **options)
+            result.placebo = placebo_launches(frame, first_treated="first_treated", **options)
+            result.problems = _did_problems(result.did, result.placebo)
+        else:
+            market, period = next(iter(launch_t.items()))
+            result.synthetic = synthetic_control(frame, treated=market, launch=period, alpha=ALPHA, **options)
+            result.problems = _synthetic_problems(result.synthetic)
+    except ValueError as error:  # nothing to compare with: every market launched at once
+        result.did = result.placebo = result.synthetic = None
+        result.problems = [f"too few control markets: {error}"]
     return result
 
 
 def _launch_period(row, weeks: list) -> int:
-    position = int(np.searchsorted(np.array(weeks, dtype="datetime64[ns]"), np.datetime64(row.launch_date, "ns")))
-    if position < 2 or position >= len(weeks):
-        raise PolicyError(
-            f"Policy {row.policy!r} launched in {row.market} on {row.launch_date:%Y-%m-%d}: the "
-            "mature weeks of the metric need at least two weeks before and one after the launch."
-        )
-    return position
+    """The launch week's position among the mature weeks (len(weeks) when it is after the last one)."""
+    return int(np.searchsorted(np.array(weeks, dtype="datetime64[ns]"), np.datetime64(row.launch_date, "ns")))
 
 
 def _did_problems(did: StaggeredDid, placebo: Estimate) -> list[str]:
@@ -217,7 +235,9 @@ def headline(result: Impact) -> str:
 
 def checks_table(result: Impact) -> pd.DataFrame:
     """The design checks: pre-launch trends, placebo launches and controls (DiD); fit and placebos (synthetic)."""
-    if result.did is not None:
+    if not result.estimated:
+        rows = [("an estimate is possible", "; ".join(result.problems), False)]
+    elif result.did is not None:
         did, placebo = result.did, result.placebo
         rows = [
             (

@@ -135,6 +135,20 @@ def test_too_few_control_markets_give_the_honest_sentence(tracking, packaging, l
     assert "too few control markets: only 3" in policy_impact.headline(result)
 
 
+def test_launches_the_data_cannot_support_give_the_honest_sentence(tracking, launches):
+    rows = launches[launches["policy"] == "tracking_verification"]
+    late = rows.assign(launch_date=pd.Timestamp("2026-11-23"))  # after the last mature week
+    result = policy_impact.estimate("tracking_verification", tracking.metric, tracking.panel, late)
+    assert not result.estimated and policy_impact.money(result, ASSUMED) is None
+    assert "needs at least two mature weeks of valid tracking rate before a launch" in policy_impact.headline(result)
+    everywhere = pd.DataFrame({"market": sorted(tracking.panel["market"].unique())}).assign(
+        policy="tracking_verification", launch_date=pd.Timestamp("2026-06-22")
+    )
+    result = policy_impact.estimate("tracking_verification", tracking.metric, tracking.panel, everywhere)
+    assert "too few control markets" in policy_impact.headline(result)
+    assert policy_impact.checks_table(result)["verdict"].tolist() == ["failed"]
+
+
 def test_policies_that_pass_validation_are_the_ones_the_view_accepts(conn, small_warehouse, launches):
     context = ValidationContext(facts=ValidationContext(small_warehouse).facts)
     declared = DeclaredParameter("policy", "str", "all", "")
