@@ -12,7 +12,8 @@ import statistics
 import time
 from pathlib import Path
 
-from gnelib.analysis import deep_dive, scan
+from gnelib.analysis import scan
+from gnelib.analysis.deep_dive import deep_dive
 from gnelib.warehouse import connect
 
 

@@ -3,28 +3,27 @@
 The core works on metric frames (docs/metric-frames.md); `deep_dive` and `scan` fetch them via gnelib.metrics.
 """
 
-from gnelib.analysis.decomposition import decompose, decompose_additive, decompose_ratio
-from gnelib.analysis.deep_dive import DeepDiveResult, deep_dive
-from gnelib.analysis.detection import findings, scan
-from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.insights import Insight, build_insights
-from gnelib.analysis.root_cause import RootCause, explain_change
-from gnelib.analysis.significance import Change, benjamini_hochberg, change_test
+import importlib
 
-__all__ = [
-    "AnalysisError",
-    "Change",
-    "DeepDiveResult",
-    "Insight",
-    "RootCause",
-    "benjamini_hochberg",
-    "build_insights",
-    "change_test",
-    "decompose",
-    "decompose_additive",
-    "decompose_ratio",
-    "deep_dive",
-    "explain_change",
-    "findings",
-    "scan",
-]
+# Imported on first use (PEP 562), so `gnelib.analysis.value` and the other light modules do not load scipy and the
+# scan: `gne run` validates parameters with `value` before any kernel starts, and bad input must fail fast. The
+# function deep_dive is not re-exported: `gnelib.analysis.deep_dive` is its module (import it from there).
+_HOMES = {
+    "decomposition": ("decompose", "decompose_additive", "decompose_ratio"),
+    "deep_dive": ("DeepDiveResult",),
+    "detection": ("findings", "scan"),
+    "errors": ("AnalysisError",),
+    "insights": ("Insight", "build_insights"),
+    "root_cause": ("RootCause", "explain_change"),
+    "significance": ("Change", "benjamini_hochberg", "change_test"),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'gnelib.analysis' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"gnelib.analysis.{_MODULE_OF[name]}"), name)
+
+
+__all__ = sorted(_MODULE_OF)

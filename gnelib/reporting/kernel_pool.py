@@ -29,7 +29,8 @@ HEAVY_IMPORTS = (
     "duckdb",
     "gnelib.warehouse",
     "gnelib.metrics",
-    "gnelib.analysis",
+    "gnelib.analysis.deep_dive",  # the package imports its modules on first use
+    "gnelib.analysis.detection",
     "gnelib.viz",
 )
 
