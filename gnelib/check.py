@@ -257,8 +257,9 @@ def _check_config(conn, project: Project, catalog: Catalog, schema: Schema, repo
         missing = [name for name in POLICY_LAUNCH_COLUMNS if columns is not None and name not in columns]
         if columns is None or missing:
             problem = "not found in the warehouse" if columns is None else f"lacks column(s) {', '.join(missing)}"
-            report.fatal.append(f"policies.launches in {origin}: table {table} {problem}; fix the name or remove "
-                                "`policies:`.")
+            report.fatal.append(f"policies.launches in {origin}: table {table} {problem}; fix the name, remove "
+                                "`policies:`, or rebuild a demo warehouse older than the policy launches "
+                                "(gne warehouse build).")
 
 
 def _execute_metrics(conn, catalog: Catalog, report: CheckReport) -> None:
