@@ -38,6 +38,7 @@ def test_doc_lists_every_expected_table():
         "experiment_designs",
         "experiments",
         "incidents",
+        "policy_launches",
         "creators",
         "creator_content_moderation",
         "creator_enforcement",
