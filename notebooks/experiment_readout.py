@@ -101,7 +101,9 @@ if not effects.empty:
 # the effect's; the assumptions below are not uncertain in it, so change them to see their weight.
 
 # %%
-if result.money is not None:
+if result.primary is None:
+    display(blocks.callout("No value in money: the effect is withheld.", "error"))
+elif result.money is not None:
     display(blocks.callout(result.money.sentence("If shipped to every unit in the test, the treatment"), "info"))
     display(HTML(table_html(result.money.table(), TABLE_COLUMNS, caption="Value of the primary effect")))
     display(HTML(table_html(result.money.assumptions_table(), ASSUMPTION_COLUMNS, caption="Assumptions")))

@@ -217,7 +217,7 @@ def readout(
     quality, level = data_quality(conn, design, frame, [primary_name, *guards])
     if srm.mismatch:
         reason = (
-            f"Sample-ratio mismatch: the split of units between the arms ({srm.observed_treatment_share:.1%} in "
+            f"The split of units between the arms ({srm.observed_treatment_share:.1%} in "
             f"treatment against a designed {srm.designed_treatment_share:.0%}) is very unlikely by chance "
             f"({srm_p_text(srm.p_value)}): assignment or logging is broken, so any lift would be biased and is "
             "withheld. Fix the assignment and re-run the test."
