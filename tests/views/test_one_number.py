@@ -89,3 +89,14 @@ def test_a_finding_says_how_many_orders_it_touches(conn, cards):
     )["n"].iloc[0]
     summary = next(i.text for i in cards["TH"].insights if i.metric == "late_delivery_rate" and i.kind == "change")
     assert f"it touches {shipped:,} orders in W46" in summary
+
+
+def test_sibling_rates_share_one_unit_on_the_scorecard_and_the_digest(cards, digest):
+    """The catalog keeps counterfeit and damaged claim rates per 1k; beside the percent rates of their pillar (and in
+    the digest) they read in percent: 3.26 per 1k is 0.33%."""
+    card = cards["TH"]
+    table = scorecard.pillar_table(card, "authentic_products")
+    counterfeit = card.rows.set_index("metric").loc["counterfeit_claim_rate", "current"]
+    assert metrics.get("counterfeit_claim_rate").format == "per_1k"
+    assert "per 1k" not in table and format_value(counterfeit, "percent") in table
+    assert not [entry.sentence for entry in digest.entries if "per 1k" in entry.sentence]
