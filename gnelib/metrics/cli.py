@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from gnelib.console import make_console
 from gnelib.errors import GneError
@@ -43,7 +43,7 @@ def _fail(error: Exception) -> None:
 def list_metrics(catalog: CatalogOption = None) -> None:
     """List every metric, grouped by pillar."""
     loaded = _load(catalog)
-    table = Table("pillar", "metric", "title", "kind", "direction", "unit", "matures")
+    table = Table("pillar", Column("metric", no_wrap=True), "title", "kind", "direction", "unit", "matures")
     for pillar, metrics in loaded.by_pillar().items():
         for metric in metrics:
             table.add_row(

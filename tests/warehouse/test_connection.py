@@ -65,7 +65,7 @@ def test_connection_is_read_only(small_warehouse):
 def test_duckdb_urls_and_unknown_engines(small_warehouse, monkeypatch):
     monkeypatch.chdir(small_warehouse.parent)
     with connect(f"duckdb:///{small_warehouse.name}") as relative:
-        assert relative.sql("SELECT count(*) AS n FROM incidents")["n"].iloc[0] == 5
+        assert relative.sql("SELECT count(*) AS n FROM incidents")["n"].iloc[0] == 6
     with connect(f"duckdb:///{small_warehouse}") as absolute:  # duckdb://// + absolute path
         assert absolute.dialect == "duckdb"
     with pytest.raises(GneError) as error:
