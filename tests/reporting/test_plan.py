@@ -26,6 +26,7 @@ def test_shipped_plans_parse(name):
         "seller_risk",
         "listing_compliance",
         "after_sales",
+        *([] if fixed_deep_dive else ["creator_risk"]),
         "experiment_readout",
         "policy_impact",
     }
