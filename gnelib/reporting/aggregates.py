@@ -6,6 +6,7 @@ The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later 
 and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
 """
 
+import dataclasses
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 from gnelib.analysis.detection import scan, scan_requests
 from gnelib.atomic import move_aside
 from gnelib.code_version import code_hash
-from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, fill
+from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, Request, fill
 from gnelib.reporting.environment import environment_set
 from gnelib.warehouse import connect
 from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR
@@ -28,18 +29,22 @@ MIN_LIMIT_MB = 256
 MAX_LIMIT_MB = 640  # per process: with Python and pandas on top, a process stays under 1 GB; DuckDB spills beyond
 
 
-def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str]) -> dict:
-    """Fill (or reuse) the store for `weeks`, reading the warehouse as the kernels will (`environment`), and
-    return the environment entries that point kernels at it. Prints one line on stderr. A failure is reported
-    and skipped: the kernels then read the warehouse directly, with the same numbers, only slower."""
+def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str],
+                  compared: Iterable[str] = ()) -> dict:
+    """Fill (or reuse) the store for the scans of `weeks` (and the frames of the `compared` weeks, scanned later
+    for the digest's comparison), reading the warehouse as the kernels will (`environment`); run the scans of
+    `weeks`; return the environment entries that point kernels at it. Prints one line on stderr. A failure is
+    reported and skipped: the kernels then read the warehouse directly, with the same numbers, only slower."""
+    scanned = set(weeks)
+    weeks = scanned | set(compared)
     folder = reports_dir / STORE_FOLDER / f"{data_version}-{code_hash()}"
     started = time.perf_counter()
     try:
         with environment_set({**environment, STORE_ENV: str(folder)}), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
-            requests = [request for week in sorted(set(weeks)) for request in scan_requests(conn, week)]
+            requests = merged([request for week in sorted(set(weeks)) for request in scan_requests(conn, week)])
             computed = fill(conn, readable_store(folder), requests)
-            for week in sorted(set(weeks)):
+            for week in sorted(set(scanned)):
                 scan(conn, week)
     except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
         print(f"aggregates: not prepared ({type(error).__name__}: {error}); reports read the warehouse directly",
@@ -50,6 +55,18 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
           f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     _prune(folder.parent, keep=folder)
     return {STORE_ENV: str(folder)}
+
+
+def merged(requests: Iterable[Request]) -> list[Request]:
+    """One request per metric, level, horizon and period, spanning every week the given ones span (a frame over
+    the union answers each of them, so neighbouring weeks' scans share one warehouse pass)."""
+    spans: dict[tuple, Request] = {}
+    for request in requests:
+        key = (request.metric, request.level, request.horizon_days, request.period)
+        known = spans.get(key, request)
+        spans[key] = dataclasses.replace(known, first=min(known.first, request.first),
+                                         last=max(known.last, request.last))
+    return list(spans.values())
 
 
 def readable_store(folder: Path) -> AggregateStore:

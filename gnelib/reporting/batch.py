@@ -18,7 +18,7 @@ from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
 from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
 from gnelib.reporting.alerts import alert_settings, send_alerts
-from gnelib.reporting.digest import publish_digests
+from gnelib.reporting.digest import publish_digests, weeks_to_compare
 from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.flagged import REPORTS_DIR_ENV_VAR
 from gnelib.reporting.index import write_index
@@ -123,8 +123,9 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     workers = max(1, min(options.workers, len(jobs)))
     environment[MEMORY_LIMIT_ENV_VAR] = memory_limit(workers)
     environment[SPILL_DIR_ENV_VAR] = str((options.reports_dir / STORE_FOLDER / "spill").resolve())
+    planned = [{"template": job.spec.name, "week": job.spec.week} for job in jobs]
     environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
-                                     environment))
+                                     environment, weeks_to_compare(options.reports_dir, facts, planned)))
     with private_run_directory() as kernel_dir:  # removed once the workers and their kernels have exited
         environment[KERNEL_DIR_ENV] = str(kernel_dir)
         with ProcessPoolExecutor(

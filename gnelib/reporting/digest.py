@@ -249,6 +249,14 @@ def digest_weeks(records: list[dict]) -> list[str]:
                    if record["template"] == SCORECARD or record["template"].startswith(DEEP_DIVE_TEMPLATE)})
 
 
+def weeks_to_compare(reports_dir: Path, facts, records: list[dict]) -> list[str]:
+    """The previous weeks that the digests of `records` will scan for their comparison (no run saved their
+    findings): the batch fills their frames together with its own weeks', in one pass."""
+    weeks = digest_weeks(records)
+    previous = {shift_week(week, -1) for week in weeks} - set(weeks)
+    return sorted(week for week in previous if week >= facts.first_week and load_week(reports_dir, week) is None)
+
+
 def publish_digests(reports_dir: Path, facts, records: list[dict], runs: dict[str, dict]) -> list[Digest]:
     """Build and write the digest of every week of the batch (`digest_weeks`), oldest first. A failure is printed
     on stderr and skipped: the digest never fails the batch."""
