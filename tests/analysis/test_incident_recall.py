@@ -23,7 +23,7 @@ def manifest(small_warehouse) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "incident", ["counterfeit_wave", "logistics_delay", "fraud_ring", "moderation_regression"]
+    "incident", ["counterfeit_wave", "logistics_delay", "fraud_ring", "moderation_regression", "creator_ring"]
 )
 def test_incident_is_flagged_with_its_carrying_segment_first(evaluation, manifest, incident):
     planted = manifest.loc[incident]

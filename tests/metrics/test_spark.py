@@ -20,6 +20,9 @@ CASES = [
     ("seller_ban_rate", {"by": ["seller_tenure_band"], "where": {"market": "VN"}}),
     ("repeat_offender_rate", {"by": ["reason"]}),
     ("bad_actor_gmv_share", {"by": ["market"]}),
+    ("struck_creator_gmv_share", {"by": ["creator_tier"]}),
+    ("repeat_purchase_after_bad_experience", {"by": ["market"]}),
+    ("cs_contacts_per_order", {"by": ["market"]}),
 ]
 
 
