@@ -13,8 +13,13 @@ from gnelib.views.creator_risk import HEALTH_METRICS, RISKY_CREATOR_COLUMNS
 
 pytestmark = pytest.mark.browser
 
-SECTIONS = ("Key insights", "Orders creators drive", "Creator content and strikes", "Acting on reported creators",
-            "Riskiest creators this week")
+SECTIONS = (
+    "Key insights",
+    "Orders creators drive",
+    "Creator content and strikes",
+    "Acting on reported creators",
+    "Riskiest creators this week",
+)
 CHARTS = 6  # two tier charts and four trends
 
 
@@ -47,5 +52,6 @@ def test_headline_numbers_and_risky_creators_table(creator_page):
         assert metrics.get(name).title in text
     headers = [header.strip() for header in creator_page["headers"]]
     assert [label for label, _ in RISKY_CREATOR_COLUMNS.values()] == [
-        header for header in headers if header in {label for label, _ in RISKY_CREATOR_COLUMNS.values()}]
+        header for header in headers if header in {label for label, _ in RISKY_CREATOR_COLUMNS.values()}
+    ]
     assert "buyer" not in " ".join(headers).lower(), "creators are shown by id only, never buyers"

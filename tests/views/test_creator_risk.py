@@ -17,18 +17,25 @@ def creator_orders(conn) -> pd.DataFrame:
     frame = conn.sql(
         "SELECT o.order_id, o.ordered_at, o.creator_id, o.cancel_fault, o.cancelled_at, c.tier, a.reason, r.rating "
         "FROM orders o JOIN creators c USING (creator_id) LEFT JOIN after_sales a USING (order_id) "
-        f"LEFT JOIN reviews r USING (order_id) WHERE o.market = '{MARKET}'")
+        f"LEFT JOIN reviews r USING (order_id) WHERE o.market = '{MARKET}'"
+    )
     frame["week"] = frame["ordered_at"].dt.strftime("%G-W%V")
-    frame["defect"] = (frame["reason"].isin(["not_as_described", "counterfeit"]) | (frame["rating"] <= 2)
-                       | (frame["cancel_fault"].eq("seller") & frame["cancelled_at"].notna()))
+    frame["defect"] = (
+        frame["reason"].isin(["not_as_described", "counterfeit"])
+        | (frame["rating"] <= 2)
+        | (frame["cancel_fault"].eq("seller") & frame["cancelled_at"].notna())
+    )
     return frame
 
 
 def test_defect_rate_by_tier_matches_raw_orders(conn, creator_orders):
     table = creator_risk.by_tier(conn, "creator_order_defect_rate", MARKET, WEEK)
     now = creator_orders[creator_orders["week"] == WEEK].groupby("tier")["defect"].agg(["sum", "size"])
-    before = creator_orders[creator_orders["week"].isin(trailing_weeks(WEEK, 4))].groupby("tier")["defect"].agg(
-        ["sum", "size"])
+    before = (
+        creator_orders[creator_orders["week"].isin(trailing_weeks(WEEK, 4))]
+        .groupby("tier")["defect"]
+        .agg(["sum", "size"])
+    )
     current = table[table["period"] == WEEK].set_index("creator_tier")
     baseline = table[table["period"] != WEEK].set_index("creator_tier")
     for tier in now.index:
@@ -41,8 +48,9 @@ def test_defect_rate_by_tier_matches_raw_orders(conn, creator_orders):
 def test_top_risky_creators_match_raw_orders_and_status(conn, creator_orders):
     table = creator_risk.top_risky_creators(conn, MARKET, WEEK, limit=5)
     week = creator_orders[creator_orders["week"] == WEEK]
-    per_creator = week.groupby("creator_id").agg(orders=("order_id", "size"), defects=("defect", "sum"),
-                                                 tier=("tier", "first"))
+    per_creator = week.groupby("creator_id").agg(
+        orders=("order_id", "size"), defects=("defect", "sum"), tier=("tier", "first")
+    )
     rate = per_creator["defects"].sum() / per_creator["orders"].sum()
     per_creator["excess"] = per_creator["defects"] - per_creator["orders"] * rate
     expected = per_creator[per_creator["defects"] >= 2].sort_values(["excess", "orders"], ascending=False).head(5)
@@ -50,8 +58,10 @@ def test_top_risky_creators_match_raw_orders_and_status(conn, creator_orders):
     assert table["defects"].tolist() == expected["defects"].tolist()
     assert table["excess_defects"].to_numpy() == pytest.approx(expected["excess"].to_numpy())
     assert table["creator_tier"].tolist() == expected["tier"].tolist()
-    actions = conn.sql(f"SELECT creator_id, action, reason, actioned_at FROM creator_enforcement "
-                       f"WHERE market = '{MARKET}' AND actioned_at < TIMESTAMP '2026-11-23'")
+    actions = conn.sql(
+        f"SELECT creator_id, action, reason, actioned_at FROM creator_enforcement "
+        f"WHERE market = '{MARKET}' AND actioned_at < TIMESTAMP '2026-11-23'"
+    )
     for _, row in table.iterrows():
         mine = actions[actions["creator_id"] == row["creator_id"]].sort_values("actioned_at")
         if mine.empty:
@@ -59,9 +69,11 @@ def test_top_risky_creators_match_raw_orders_and_status(conn, creator_orders):
         else:
             latest = mine.iloc[-1]
             assert row["enforcement"] == f"{latest['action']} · {latest['reason']} · {latest['actioned_at']:%Y-%m-%d}"
-    removals = conn.sql(f"SELECT creator_id, count(*) AS n FROM creator_content_moderation WHERE market = '{MARKET}' "
-                        "AND decision = 'removed' AND reviewed_at >= TIMESTAMP '2026-11-16' "
-                        "AND reviewed_at < TIMESTAMP '2026-11-23' GROUP BY creator_id").set_index("creator_id")["n"]
+    removals = conn.sql(
+        f"SELECT creator_id, count(*) AS n FROM creator_content_moderation WHERE market = '{MARKET}' "
+        "AND decision = 'removed' AND reviewed_at >= TIMESTAMP '2026-11-16' "
+        "AND reviewed_at < TIMESTAMP '2026-11-23' GROUP BY creator_id"
+    ).set_index("creator_id")["n"]
     assert table["removals"].tolist() == [float(removals.get(c, 0)) for c in table["creator_id"]]
 
 

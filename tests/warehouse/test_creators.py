@@ -50,9 +50,14 @@ def ring_week(tables) -> dict[str, dict[str, object]]:
     generate_enforcement(sellers, seed)
     assignments = exp.assign(sellers, seed)
     nudge = exp.DISPATCH_NUDGE
-    generator = OrderGenerator(sellers, scale, seed, dispatch_treated=exp.dispatch_treated(assignments),
-                               dispatch_window_us=(cal.to_us(nudge.start), cal.to_us(nudge.end) + cal.US_PER_DAY),
-                               dispatch_effect=nudge.true_effect)
+    generator = OrderGenerator(
+        sellers,
+        scale,
+        seed,
+        dispatch_treated=exp.dispatch_treated(assignments),
+        dispatch_window_us=(cal.to_us(nudge.start), cal.to_us(nudge.end) + cal.US_PER_DAY),
+        dispatch_effect=nudge.true_effect,
+    )
     orders, requests = tables["orders"], tables["after_sales"]
     in_week = orders[iso_week(orders["ordered_at"]) == RING_WEEK]
     generator.next_order_id = int(in_week["order_id"].min())
@@ -85,12 +90,14 @@ def test_ring_requests_are_counterfeit_claims_on_ring_orders(tables, creator_ord
     requests = tables["after_sales"]
     assert requests["order_id"].is_unique
     week_orders = creator_orders[iso_week(creator_orders["ordered_at"]) == RING_WEEK]
-    on_week = requests[requests["order_id"].isin(tables["orders"]["order_id"][
-        iso_week(tables["orders"]["ordered_at"]) == RING_WEEK])]
+    on_week = requests[
+        requests["order_id"].isin(tables["orders"]["order_id"][iso_week(tables["orders"]["ordered_at"]) == RING_WEEK])
+    ]
     extra = on_week[~on_week["request_id"].isin(ring_week["after_sales"]["request_id"])]
     assert len(extra) > 0 and (extra["reason"] == "counterfeit").all()
-    outside = requests["order_id"].isin(tables["orders"]["order_id"][~iso_week(tables["orders"]["ordered_at"]).isin(
-        RING_WEEKS)])
+    outside = requests["order_id"].isin(
+        tables["orders"]["order_id"][~iso_week(tables["orders"]["ordered_at"]).isin(RING_WEEKS)]
+    )
     regular = pd.concat([requests[outside]["request_id"], pd.Series(ring_week["after_sales"]["request_id"])])
     assert extra["request_id"].min() > regular.max(), "numbered after every regular request"
     ring = week_orders[week_orders["order_id"].isin(extra["order_id"])]
@@ -110,8 +117,10 @@ def test_creator_ring_lifts_rising_th_defects_and_removals(tables, creator_order
     th["claim"] = (th["reason"] == "counterfeit") & (th["requested_at"] <= th["delivered_at"] + pd.Timedelta(days=7))
     th["week"] = iso_week(th["ordered_at"])
     rising = th[th["tier"] == inc.CREATOR_RING_TIER]
-    assert rising[rising["week"].isin(RING_WEEKS)]["claim"].mean() > 5 * rising[rising["week"].isin(BASELINE_WEEKS)][
-        "claim"].mean()
+    assert (
+        rising[rising["week"].isin(RING_WEEKS)]["claim"].mean()
+        > 5 * rising[rising["week"].isin(BASELINE_WEEKS)]["claim"].mean()
+    )
 
     reviews = tables["creator_content_moderation"].merge(tables["creators"][["creator_id", "tier"]], on="creator_id")
     reviews = reviews[(reviews["market"] == inc.CREATOR_RING_MARKET) & (reviews["tier"] == inc.CREATOR_RING_TIER)]
