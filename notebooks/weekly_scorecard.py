@@ -66,7 +66,7 @@ if card is not None:
 # *change* is against it; ▲ blue is better and ▼ orange is worse, marked only when the change is flagged: significant
 # after adjusting for every market and segment scanned, material, and (for maturing metrics) comparable. *Status*
 # says when a change is sustained ("still elevated, week 2"), a drift ("rising for 4 weeks"), or sits in one segment.
-# Metrics whose events arrive late (refunds, reviews, appeals) are read in the newest week old enough and compared at a fixed horizon: see their status.
+# Metrics whose events arrive late (refunds, claims, reviews, appeals, deliveries, dispatch, tracking) are read in the newest week old enough and compared at a fixed horizon: see their status.
 
 # %%
 if card is not None:
