@@ -1,6 +1,7 @@
 """Run metric queries against a warehouse connection and shape the results into metric frames."""
 
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
@@ -202,11 +203,25 @@ def _request(metric: Metric, by, where, weeks, period, horizon_days) -> dict:
 def _check_where_values(connection: Connection, metric: Metric, catalog: Catalog, where: dict) -> None:
     """Every filter value must exist in the data; an unknown one lists the valid values, closest first."""
     for column, values in where.items():
-        compiled = compile_distinct(metric, catalog.views, column, connection.dialect)
-        known = {str(value) for value in _run(connection, compiled)["value"]}
+        known = _known_values(connection, compile_distinct(metric, catalog.views, column, connection.dialect))
         for value in values:
             if str(value) not in known:
                 raise UnknownChoiceError(f"value for {column!r} (metric {metric.name!r}):", value, known)
+
+
+_KNOWN_VALUES: "weakref.WeakKeyDictionary[Connection, dict[str, set[str]]]" = weakref.WeakKeyDictionary()
+
+
+def _known_values(connection: Connection, compiled: CompiledQuery) -> set[str]:
+    """The distinct values `compiled` returns, asked once per connection (a read-only warehouse's values do not
+    change while it is open; each check would otherwise scan the source again)."""
+    try:
+        cache = _KNOWN_VALUES.setdefault(connection, {})
+    except TypeError:  # a connection that cannot be weakly referenced is asked every time
+        cache = {}
+    if compiled.sql not in cache:
+        cache[compiled.sql] = {str(value) for value in _run(connection, compiled)["value"]}
+    return cache[compiled.sql]
 
 
 def _from_store(metric: Metric, request: dict, weeks: WeeksArg) -> pd.DataFrame | None:

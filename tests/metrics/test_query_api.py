@@ -63,7 +63,7 @@ def test_bad_period_horizon_and_dialect(conn):
     with pytest.raises(metrics.MetricError, match="positive whole number"):
         metrics.compute(conn, "refund_rate", horizon_days=0)
     with pytest.raises(metrics.MetricError, match="no event_time_column"):
-        metrics.compute(conn, "late_dispatch_rate", horizon_days=7)
+        metrics.compute(conn, "orders", horizon_days=7)
     with pytest.raises(metrics.UnknownChoiceError, match="closest first\\): spark"):
         metrics.sql("orders", dialect="sparkk")
 
