@@ -69,7 +69,12 @@ class BuiltReports:
         return next(iter(self.records.values()))["week"]
 
     def html(self, template: str, market: str) -> Path:
-        return self.reports_dir / self.week / market / f"{template}.html"
+        """The template's page for `market`: `<template>.html`, or the one `<template>-<name>.html` a template
+        that names its reports writes (the experiment readout: `experiment_readout-<experiment>.html`)."""
+        folder = self.reports_dir / self.week / market
+        named = sorted(folder.glob(f"{template}-*.html"))
+        exact = folder / f"{template}.html"
+        return exact if exact.exists() or len(named) != 1 else named[0]
 
 
 def build_session_reports(tmp_path_factory: pytest.TempPathFactory, warehouse: Path) -> BuiltReports:

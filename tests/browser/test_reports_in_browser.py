@@ -88,7 +88,8 @@ def test_every_report_ran_ok(built_reports: BuiltReports):
     expected = {f"{built_reports.week}/{market}/{template}" for template, market in report_slots()}
     expected.add(f"{built_reports.week}/{SELLER_TEXT_MARKET}/{SELLER_TEXT_TEMPLATE}")
     statuses = {slot: record["status"] for slot, record in built_reports.records.items()}
-    assert set(statuses) == expected
+    # a template that names its reports (experiment_readout-<experiment>) fills its template's slot
+    assert {slot.rsplit("/", 1)[0] + "/" + slot.rsplit("/", 1)[1].split("-")[0] for slot in statuses} == expected
     failed = {slot: built_reports.records[slot]["error"] for slot, status in statuses.items() if status != "ok"}
     assert not failed, f"runs failed: {failed}\n{built_reports.output}"
     assert built_reports.returncode == 0, built_reports.output

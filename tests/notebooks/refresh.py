@@ -18,6 +18,9 @@ REFERENCE_PARAMETERS = {
     "listing_compliance": {"market": "MY", "week": "2026-W47"},
     "after_sales": {"market": "ID", "week": "2026-W47"},
     "experiment_readout": {"market": "all", "experiment": "dispatch_sla_nudge", "week": "2026-W47"},
+    "creator_risk": {"market": "TH", "week": "2026-W47"},
+    "goals": {"market": "all", "week": "2026-W47"},
+    "policy_impact": {"market": "all", "policy": "all", "week": "2026-W47"},
 }
 
 

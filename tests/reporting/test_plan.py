@@ -19,20 +19,15 @@ def write(path: Path, text: str) -> Path:
 @pytest.mark.parametrize("name", ["weekly.yaml", "smoke.yaml"])
 def test_shipped_plans_parse(name):
     plan = load_plan(REPO / "parameters" / name)
-    fixed_deep_dive = name == "smoke.yaml"  # the weekly plan follows the scan's flags instead (issue 13)
-    assert set(plan.templates) == {
-        "weekly_scorecard",
-        *(["metric_deep_dive"] if fixed_deep_dive else []),
-        "seller_risk",
-        "listing_compliance",
-        "after_sales",
-        *([] if fixed_deep_dive else ["creator_risk"]),
-        "experiment_readout",
-        "policy_impact",
-    }
-    if fixed_deep_dive:
+    smoke = name == "smoke.yaml"  # a fixed deep dive and the original six templates; weekly: every template
+    templates = {path.stem for path in (REPO / "notebooks").glob("*.ipynb")}
+    if smoke:
+        assert set(plan.templates) == {"weekly_scorecard", "metric_deep_dive", "seller_risk", "listing_compliance",
+                                       "after_sales", "experiment_readout"}
         assert plan.templates["metric_deep_dive"].parameters == {"metric": "refund_rate"}
-    assert plan.deep_dive == (None if fixed_deep_dive else "flagged")
+    else:  # the weekly plan follows the scan's flags for deep dives (issue 13)
+        assert set(plan.templates) == templates - {"metric_deep_dive"}
+    assert plan.deep_dive == (None if smoke else "flagged")
     assert plan.templates["experiment_readout"].markets == ["all"]
 
 
