@@ -130,15 +130,18 @@ def describe_driver(metric, segment: pd.Series, change: Change) -> str:
     return f"{share} of the {noun} comes from {where}, {detail}."
 
 
-def describe_mix_effect(metric, root_cause: RootCause, dimension: str, market: str | None = None) -> str:
+def describe_mix_effect(metric, root_cause: RootCause, dimension: str, market: str | None = None,
+                        week: str | None = None) -> str:
     """`Orders moved to channel live (21.6% → 45.0% of the total), where the rate is higher; on its own this
-    moved late dispatch rate in PH by +1.4 pp." — a mix shift worth knowing even when the total held still."""
+    moved late dispatch rate in PH by +1.4 pp in W46." — a mix shift worth knowing even when the total held
+    still (`week`: the week the decomposition reads)."""
     mix = float(root_cause.dimensions.set_index("dimension").loc[dimension, "mix"])
     shift = describe_mix_shift(metric, root_cause, dimension).removeprefix("because ")
     shift = shift.split("; each")[0]
+    when = f" in {week_label(week)}" if week else ""
     return (
         f"{shift[0].upper()}{shift[1:]}: on its own this moved {_subject(metric, market)[0].lower()}"
-        f"{_subject(metric, market)[1:]} by {format_change(mix, metric.format)}."
+        f"{_subject(metric, market)[1:]} by {format_change(mix, metric.format)}{when}."
     )
 
 
@@ -314,7 +317,7 @@ def build_insights(
         insights.append(
             Insight(
                 "mix",
-                describe_mix_effect(metric, root_cause, shift, market),
+                describe_mix_effect(metric, root_cause, shift, market, week),
                 metric.name,
                 verdict,
                 "medium",

@@ -24,8 +24,8 @@ from gnelib.views.common import (
     finding,
     market_label,
     market_where,
-    metric_card,
     ranked,
+    scan_card,
     segment_baseline,
     share_change,
     weekly,
@@ -64,24 +64,9 @@ def read_plan(conn, week: str) -> ReadPlan:
 
 
 def headline_cards(conn, market: str, plan: ReadPlan) -> list[Card]:
-    """Order-based rates for the read week at the plan's horizon; request-based ones for the report week."""
-    cards = [metric_card(weekly(conn, name, market, plan.read_week, TRAILING_WEEKS + 1,
-                                horizon_days=plan.horizon_days), plan.read_week, name,
-                         label=_read_label(name, plan)) for name in ORDER_METRICS]
-    for name in REQUEST_METRICS:
-        read = reading(conn, metrics.get(name), plan.report_week)
-        horizon = read.horizon_days
-        frame = weekly(conn, name, market, read.read_week, TRAILING_WEEKS + 1, horizon_days=horizon)
-        label = metrics.get(name).title + (f" (within {horizon} days of the request)" if horizon else "")
-        cards.append(metric_card(frame, read.read_week, name, label=label))
-    return cards
-
-
-def _read_label(name: str, plan: ReadPlan) -> str:
-    title = metrics.get(name).title
-    if plan.horizon_days is None:
-        return title
-    return f"{title} ({plan.read_week}, within {plan.horizon_days} days)"
+    """The after-sales rates as the weekly scan reads them for the report week (each at its own read week and
+    horizon), with the weeks each compares."""
+    return [scan_card(conn, name, market, plan.report_week) for name in (*ORDER_METRICS, *REQUEST_METRICS)]
 
 
 def refund_trends(conn, market: str, plan: ReadPlan, history: int = HISTORY_WEEKS) -> dict[str, pd.DataFrame]:

@@ -155,6 +155,29 @@ def metric_card(frame: pd.DataFrame, week: str, metric: str, label: str | None =
                 tone if tone in ("good", "bad") else "")
 
 
+def scan_card(conn, metric: str, market: str, week: str, label: str | None = None) -> Card:
+    """A headline card for one metric from its weekly scan row, the comparison the scorecard, deep dive, digest and
+    alerts show for the same cell: the value of the week it reads, the change against its usual level with the
+    weeks compared, toned by the scan's verdict when it flags the cell. Where the scan has no row (market `all`, a
+    metric not cut by the grain) the card compares with the trailing weeks instead (`metric_card`)."""
+    from gnelib.analysis.detection import TOTAL, scan
+    from gnelib.analysis.headlines import compared_weeks
+
+    definition = metrics.get(metric)
+    rows = scan(conn, week, markets=[market], metrics=[metric]) if market != ALL_MARKETS else pd.DataFrame()
+    totals = rows[rows["dimension"] == TOTAL] if len(rows) else rows
+    if not len(totals):
+        return metric_card(weekly(conn, metric, market, week, TRAILING_WEEKS + 1), week, metric, label)
+    row = totals.iloc[0]
+    text = f"{format_change(row['abs_change'], definition.format)}, {compared_weeks(row)}"
+    if row["flag"]:
+        text += f" ({format_p_value(row['p_adjusted'])})"
+    if not row["is_mature"]:
+        text += " (provisional)"
+    tone = row["verdict"] if row["flag"] and row["verdict"] in ("good", "bad") else ""
+    return Card(label or definition.title, format_value(row["current"], definition.format), text, tone)
+
+
 def table_html(frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]], caption: str | None = None,
                tone: dict[str, pd.Series] | None = None, max_rows: int = 50) -> str:
     """An escaped report table (`tables.html_table`) of `columns` {column: (label, format or None)}: cells are

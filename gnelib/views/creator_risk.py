@@ -14,8 +14,8 @@ from gnelib.views.common import (
     finding,
     market_label,
     market_where,
-    metric_card,
     ranked,
+    scan_card,
     segment_baseline,
     weekly,
     window,
@@ -44,7 +44,7 @@ RISKY_CREATOR_COLUMNS = {
 
 def headline_cards(conn, market: str, week: str) -> list[Card]:
     """This week's headline numbers, one card per creator health metric."""
-    return [metric_card(weekly(conn, name, market, week, TRAILING_WEEKS + 1), week, name) for name in HEALTH_METRICS]
+    return [scan_card(conn, name, market, week) for name in HEALTH_METRICS]
 
 
 def creator_health(conn, market: str, week: str, history: int = HISTORY_WEEKS) -> dict[str, pd.DataFrame]:

@@ -17,9 +17,9 @@ from gnelib.views.common import (
     finding,
     market_label,
     market_where,
-    metric_card,
     ranked,
     reference_weeks,
+    scan_card,
     segment_baseline,
     weekly,
     weeks_label,
@@ -47,7 +47,7 @@ def headline_cards(conn, market: str, week: str) -> list[Card]:
     """This week's violation rate, proactive share, prevalence, appeal overturn rate and removals."""
     names = ("listing_violation_rate", "proactive_detection_share", "violating_prevalence", "appeal_overturn_rate",
              "listings_removed")
-    return [metric_card(weekly(conn, name, market, week, TRAILING_WEEKS + 1), week, name) for name in names]
+    return [scan_card(conn, name, market, week) for name in names]
 
 
 def trends(conn, market: str, week: str, history: int = HISTORY_WEEKS) -> dict[str, pd.DataFrame]:

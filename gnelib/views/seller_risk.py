@@ -15,9 +15,9 @@ from gnelib.views.common import (
     finding,
     market_label,
     market_where,
-    metric_card,
     ranked,
     reference_weeks,
+    scan_card,
     segment_baseline,
     share_change,
     trailing_change,
@@ -217,6 +217,4 @@ def _risky_sellers_finding(top: pd.DataFrame, market: str | None, week: str, min
 
 def headline_cards(conn, market: str, week: str) -> list[Card]:
     """This week's headline numbers: enforcement actions, ban rate, repeat-offender rate, detection-to-action."""
-    frames = {name: weekly(conn, name, market, week, TRAILING_WEEKS + 1)
-              for name in ("enforcement_actions", *HEALTH_METRICS)}
-    return [metric_card(frame, week, name) for name, frame in frames.items()]
+    return [scan_card(conn, name, market, week) for name in ("enforcement_actions", *HEALTH_METRICS)]

@@ -100,3 +100,18 @@ def test_sibling_rates_share_one_unit_on_the_scorecard_and_the_digest(cards, dig
     assert metrics.get("counterfeit_claim_rate").format == "per_1k"
     assert "per 1k" not in table and format_value(counterfeit, "percent") in table
     assert not [entry.sentence for entry in digest.entries if "per 1k" in entry.sentence]
+
+
+def test_a_domain_page_card_reads_the_scorecard_row(conn, cards):
+    """Listing compliance's appeal-overturn card for MY shows the scorecard row's value, change, weeks, p-value and
+    verdict (it once compared the raw week with the trailing weeks: 20.9 %, in line, beside the scorecard's 42.9 %
+    at p < 0.001)."""
+    from gnelib.views import listing_compliance
+
+    definition = metrics.get("appeal_overturn_rate")
+    row = cards["MY"].rows.set_index("metric").loc["appeal_overturn_rate"]
+    card = next(c for c in listing_compliance.headline_cards(conn, "MY", WEEK) if c.label == definition.title)
+    assert card.value == format_value(row["current"], definition.format)
+    assert format_change(row["abs_change"], definition.format) in card.change
+    assert format_p_value(row["p_adjusted"]) in card.change and NAMES_WEEKS.search(card.change)
+    assert card.tone == row["verdict"] == "bad"
