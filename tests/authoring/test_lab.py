@@ -3,6 +3,7 @@ tagged (as .ipynb and as its .py pair), a python3 kernel starts with the project
 template's cells execute in it."""
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -105,7 +106,9 @@ def test_a_kernel_starts_with_the_project_environment_and_runs_a_template(lab, s
             "import os, sys; from gnelib.metrics.catalog import catalog_location; "
             "print(sys.executable, os.environ['GNE_WAREHOUSE'], catalog_location())"
         )
-        outputs = asyncio.run(execute(lab, kernel["id"], [probe, *code]))
+        # in a thread of its own: an earlier test in the session may leave an event loop running in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            outputs = pool.submit(asyncio.run, execute(lab, kernel["id"], [probe, *code])).result()
     finally:
         get(lab, f"/api/kernels/{kernel['id']}", "DELETE")
     executable, warehouse, catalog = outputs[0]["text"].split()
