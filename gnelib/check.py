@@ -3,7 +3,9 @@
 Every source table, view and column a metric uses must exist; the grain, the calendar, the completeness metric and
 the experiments source must work. Problems are sentences naming the metric, view, column and table, e.g.
 "metric late_delivery_rate, view order_facts: column delivered_at not found in table orders" — never a raw engine
-error. A problem confined to some metrics makes those metrics unavailable; any other problem is fatal.
+error. A problem confined to some metrics makes those metrics unavailable; any other problem is fatal. The full
+check (`execute`) also validates every goal file (parameters/goals/*.yaml) as the goals report does: the same
+`file:line: field: problem; fix` lines, which make the check fail but no report.
 """
 
 from collections.abc import Iterable
@@ -31,12 +33,14 @@ class CheckReport:
     source: str
     fatal: list[str] = field(default_factory=list)
     metric_problems: dict[str, list[str]] = field(default_factory=dict)
+    goal_problems: list[str] = field(default_factory=list)
     checked_metrics: int = 0
     tables: int = 0
+    checked_goals: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.fatal and not self.metric_problems
+        return not self.fatal and not self.metric_problems and not self.goal_problems
 
     @property
     def unavailable(self) -> list[str]:
@@ -44,8 +48,9 @@ class CheckReport:
         return sorted(self.metric_problems)
 
     def lines(self) -> list[str]:
-        """Every problem as one sentence (fatal first)."""
-        return [*self.fatal, *(line for problems in self.metric_problems.values() for line in problems)]
+        """Every problem as one sentence (fatal first, goal files last)."""
+        metric_lines = (line for problems in self.metric_problems.values() for line in problems)
+        return [*self.fatal, *metric_lines, *self.goal_problems]
 
 
 def check_project(project: Project, execute: bool = True) -> CheckReport:
@@ -81,6 +86,7 @@ def _check(conn, project: Project, catalog: Catalog, report: CheckReport, execut
     _check_config(conn, project, catalog, schema, report)
     if execute and not report.fatal:
         _execute_metrics(conn, catalog, report)
+        _check_goals(conn, project, catalog, report)
     report.tables = len([name for name, columns in schema.known.items() if columns is not None])
 
 
@@ -280,6 +286,28 @@ def _execute_metrics(conn, catalog: Catalog, report: CheckReport) -> None:
                 f"metric {metric.name}: its query fails on the warehouse ({type(error).__name__}: {text}); check "
                 "the column types its numerator, denominator and filters use."
             ]
+
+
+def _check_goals(conn, project: Project, catalog: Catalog, report: CheckReport) -> None:
+    """The goal files as the goals report checks them (files, then markets and start levels on the warehouse); a
+    goal on a metric this warehouse cannot compute is named too."""
+    from gnelib.goals import GoalError, goals_folder, load_goals, validate_against_data
+
+    try:
+        goals = load_goals(goals_folder(project), catalog)
+    except GoalError as error:
+        report.goal_problems.extend(str(error).splitlines())
+        return
+    report.checked_goals = len(goals)
+    for goal in goals:
+        if goal.metric in report.metric_problems:
+            report.goal_problems.append(f"{goal.at('metric')}: metric: {goal.metric!r} cannot be computed on this "
+                                        "warehouse (see its problem above); fix that, or remove the goal.")
+    try:
+        validate_against_data(conn, [goal for goal in goals if goal.metric not in report.metric_problems],
+                              project, catalog)
+    except GoalError as error:
+        report.goal_problems.extend(str(error).splitlines())
 
 
 def problems_text(report: CheckReport, limit: int | None = None) -> Iterable[str]:

@@ -91,8 +91,9 @@ def check(
     catalog: Annotated[Path | None, typer.Option(help="Override the config's catalog.", show_default=False)] = None,
     quick: Annotated[bool, typer.Option("--quick", help="Only check names; do not run each metric's query.")] = False,
 ) -> None:
-    """Check gne.yaml and the metric catalog against the live warehouse: every table, view and column exists and
-    every metric's query runs. Exit status 0 when everything is usable, 2 otherwise (each problem on one line)."""
+    """Check gne.yaml, the metric catalog and the goal files against the live warehouse: every table, view and column
+    exists, every metric's query runs and every goal is valid (not with --quick). Exit status 0 when everything is
+    usable, 2 otherwise (each problem on one line)."""
     from gnelib.check import check_project
     from gnelib.reporting.facts import resolve_project
 
@@ -105,8 +106,9 @@ def check(
     print(f"config {project.origin}; source {mask_url(project.source)}; catalog {project.catalog}; "
           f"grain {project.grain}")
     if report.ok:
+        goals = f"; {report.checked_goals} goals valid" if report.checked_goals else ""
         print(f"ok: {report.checked_metrics} metrics over {report.tables} tables, grain, calendar and completeness "
-              "check usable.")
+              f"check usable{goals}.")
         raise typer.Exit(EXIT_OK)
     for line in report.lines():
         print(f"problem: {line}", file=sys.stderr)

@@ -45,7 +45,7 @@ display(insight_list(view.key_insights(progress), empty="No goals are set (param
 # %% [markdown]
 # ## Progress to target
 #
-# *Start* is the metric's level in the 4 weeks up to the goal's start week and *now* its level in the last 4 weeks old enough to be complete (metrics whose events arrive late, such as refunds, are read once their maturity window has passed); *progress* is the share of the way from start to target covered so far. The projection is Holt's damped trend fitted on the last 26 such weeks.
+# *Start* is the metric's level in the 4 weeks up to the goal's start week and *now* its level in the last 4 weeks old enough to be complete (metrics whose events arrive late, such as refunds, are read once their maturity window has passed). A target written as a change (say 10% down) is taken from the start level. *Progress* is the share of the way from start to target covered so far, from -100% (moved away by the whole planned change) to 100%: *reached* at or past the target, *< -100%* when the metric moved away by more than the planned change, *met at start* when the start level already met the target. The projection is Holt's damped trend fitted on the last 26 such weeks.
 
 # %%
 if progress:

@@ -15,9 +15,10 @@ import pandas as pd
 
 from gnelib import metrics
 from gnelib.analysis.projection import MIN_POINTS, project
-from gnelib.config import load_project
+from gnelib.config import Project, load_project
 from gnelib.datafacts import grain_values
 from gnelib.goals.spec import Goal, check_goals
+from gnelib.metrics import Catalog, load_catalog
 from gnelib.periods import shift_week, trailing_weeks, week_range, week_start, weeks_between
 
 FIT_WEEKS = 26
@@ -27,8 +28,9 @@ STATUSES = ("on track", "at risk", "off track", "met", "missed", "not enough dat
 
 @dataclass
 class GoalProgress:
-    """One goal as of a report week. `history`: the goal's weekly metric frame (start to report week, with `used`
-    marking the weeks fitted); `projection`: `period`, `period_start`, `mean`, `lower_80` … `upper_95` from the
+    """One goal as of a report week, its target resolved (`goal.target`: a relative goal's start level × (1 +
+    change)). `history`: the goal's weekly metric frame (start to report week, with `used` marking the weeks
+    fitted); `projection`: `period`, `period_start`, `mean`, `lower_80` … `upper_95` from the
     week after the last fitted one to the deadline week (empty without enough data or after the deadline).
     `start_level` and `current` are 4-week levels (`LEVEL_WEEKS` pooled: the weeks up to the start week, the last
     fitted weeks), so one noisy week does not decide the progress shown."""
@@ -53,11 +55,34 @@ class GoalProgress:
         return float(self.projection["mean"].iloc[-1]) if len(self.projection) else None
 
     @property
+    def met_at_start(self) -> bool:
+        """Whether the start level already met the target (an absolute target set at or past it)."""
+        return None not in (self.start_level, self.goal.target) and self.goal.better(self.start_level, self.goal.target)
+
+    @property
     def progress(self) -> float | None:
-        """The share of the way from the start level to the target covered by the current level (1 = reached)."""
-        if self.start_level is None or self.current is None or self.start_level == self.goal.target:
+        """The share of the way from the start level to the target covered by the current level (1 = reached, below
+        0 = moved away); None without both levels or when the target was met at start (there was no way to go)."""
+        if self.start_level is None or self.current is None or self.goal.target is None or self.met_at_start:
             return None
         return (self.start_level - self.current) / (self.start_level - self.goal.target)
+
+    @property
+    def progress_label(self) -> str:
+        """What a reader sees of `progress`: a share of the planned way bounded to -100% … 100%, since a target a
+        hair from its start level turns a small move into thousands of per cent: `reached` at or past the target,
+        `< -100%` when the metric moved away by more than the whole planned change, `met at start` when the start
+        level already met the target, `–` without data."""
+        if self.met_at_start:
+            return "met at start"
+        share = self.progress
+        if share is None:
+            return "–"
+        if share >= 1 - 1e-9:  # tolerances: a level exactly on the target or a whole planned change away
+            return "reached"
+        if share < -1 - 1e-9:
+            return "< -100%"
+        return f"{round(share * 100)}%"
 
 
 def usable_week(week: str, maturity_days: int) -> str:
@@ -74,7 +99,7 @@ def goal_frame(conn, goal: Goal, week: str, by: tuple[str, ...] = ()) -> pd.Data
     mature weeks of the fit window."""
     definition = metrics.get(goal.metric)
     last = usable_week(week, definition.maturity_days)
-    first = min(goal.start, shift_week(last, 1 - FIT_WEEKS), key=week_start)
+    first = min(start_weeks(goal)[0], shift_week(last, 1 - FIT_WEEKS), key=week_start)
     where = None if goal.is_global else {_grain(): goal.market}
     frame = metrics.compute(conn, goal.metric, weeks=(first, week), by=list(by), where=where)
     frame = frame.sort_values("period_start").reset_index(drop=True)
@@ -83,16 +108,21 @@ def goal_frame(conn, goal: Goal, week: str, by: tuple[str, ...] = ()) -> pd.Data
     return frame.assign(used=used)
 
 
+def start_weeks(goal: Goal) -> list[str]:
+    """The weeks pooled into the goal's start level: the `LEVEL_WEEKS` weeks up to its start week."""
+    return trailing_weeks(goal.start, LEVEL_WEEKS, include_current=True)
+
+
 def evaluate(conn, goal: Goal, week: str) -> GoalProgress:
-    """The goal's history, projection and status as of `week`."""
+    """The goal's history, projection and status as of `week`; a relative goal is resolved against its start level
+    (`progress.goal.target`), and without a start level to resolve it has `not enough data`."""
     frame = goal_frame(conn, goal, week)
     kind = metrics.get(goal.metric).kind
     used = frame[frame["used"]]
-    start_level = level(
-        frame[frame["period"].isin(trailing_weeks(goal.start, LEVEL_WEEKS, include_current=True))], kind
-    )
+    start_level = level(frame[frame["period"].isin(start_weeks(goal))], kind)
+    goal = goal.resolve(start_level)
     current = level(used.tail(LEVEL_WEEKS), kind)
-    if len(used) < MIN_POINTS:
+    if len(used) < MIN_POINTS or goal.target is None:
         return GoalProgress(goal, week, frame, pd.DataFrame(), start_level, current, "not enough data")
     last = str(used["period"].iloc[-1])
     if week_start(goal.deadline_week) <= week_start(last):  # the deadline week has been read: met or missed
@@ -130,19 +160,21 @@ def market_gaps(conn, goal: Goal, week: str) -> pd.DataFrame:
     level, by which the target is shared out), `gap` (its part of the distance to the target, positive = holding
     the goal back; the parts add up to the global gap — exactly for ratios, counts and sums, as a weighted mean of
         medians for durations) and `share`: a lagging market's part of the sum of the lagging markets' gaps (blank for
-    markets ahead of the target). Largest drag first."""
+    markets ahead of the target). Largest drag first. A relative goal must be resolved first (`evaluate(...).goal`)."""
+    if goal.target is None:
+        raise ValueError(f"goal {goal.title!r} has a relative target; pass the resolved goal, evaluate(...).goal")
     kind = metrics.get(goal.metric).kind
     grain = _grain()
     frame = goal_frame(conn, goal, week, by=(grain,))
     recent_weeks = sorted(frame.loc[frame["used"], "period"].unique(), key=week_start)[-LEVEL_WEEKS:]
     recent = frame[frame["used"] & frame["period"].isin(recent_weeks)]
-    start_weeks = trailing_weeks(goal.start, LEVEL_WEEKS, include_current=True)
+    first_weeks = start_weeks(goal)
     rows = []
     for market, cells in recent.groupby(grain):
         weight = (
             cells["denominator"].sum()
             if kind in ("ratio", "duration")
-            else level(frame[(frame[grain] == market) & frame["period"].isin(start_weeks)], kind) or 0.0
+            else level(frame[(frame[grain] == market) & frame["period"].isin(first_weeks)], kind) or 0.0
         )
         rows.append({"market": str(market), "value": level(cells, kind), "weight": float(weight)})
     out = pd.DataFrame(rows, columns=["market", "value", "weight"])
@@ -157,20 +189,26 @@ def market_gaps(conn, goal: Goal, week: str) -> pd.DataFrame:
     return out.sort_values("gap", ascending=False).reset_index(drop=True)
 
 
-def validate_against_data(conn, goals: list[Goal]) -> None:
-    """`check_goals` with the warehouse's markets and each goal's start level (the 4 weeks up to its start)."""
+def validate_against_data(
+    conn, goals: list[Goal], project: Project | None = None, catalog: Catalog | None = None
+) -> list[Goal]:
+    """`check_goals` with the warehouse's markets and each goal's start level (the 4 weeks up to its start): the
+    goals with relative targets resolved; GoalError names file, line and fix. `project` and `catalog` default to the
+    loaded ones."""
+    project = project or load_project()
+    catalog = catalog or load_catalog(project.catalog)
     cache: dict[tuple[str, str, str], float | None] = {}
 
     def start_level(goal: Goal) -> float | None:
         key = (goal.metric, goal.market, goal.start)
         if key not in cache:
-            where = None if goal.is_global else {_grain(): goal.market}
-            weeks = trailing_weeks(goal.start, LEVEL_WEEKS, include_current=True)
-            frame = metrics.compute(conn, goal.metric, weeks=(weeks[0], weeks[-1]), where=where)
-            cache[key] = level(frame, metrics.get(goal.metric).kind)
+            where = None if goal.is_global else {project.grain: goal.market}
+            weeks = start_weeks(goal)
+            frame = metrics.compute(conn, goal.metric, weeks=(weeks[0], weeks[-1]), where=where, catalog=catalog)
+            cache[key] = level(frame, catalog.get(goal.metric).kind)
         return cache[key]
 
-    check_goals(goals, grain_values(conn), start_level)
+    return check_goals(goals, grain_values(conn, project, catalog), start_level)
 
 
 def _grain() -> str:

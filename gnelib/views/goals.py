@@ -54,8 +54,9 @@ def progress_of(conn, goals: list[Goal], week: str) -> list[GoalProgress]:
 
 
 def progress_table(progress: list[GoalProgress]) -> str:
-    """One row per goal: market, term, owner, deadline, start and current levels, target, progress (below 0% when
-    the metric moved away from the target), projection with its 80% interval, and the status (▲ on track / met,
+    """One row per goal: market, term, owner, deadline, start and current levels, target, progress
+    (`GoalProgress.progress_label`: -100% … 100%, below 0% when the metric moved away from the target, `reached`,
+    `< -100%`, `met at start`), projection with its 80% interval, and the status (▲ on track / met,
     ▼ off track / missed)."""
     rows = []
     for item in progress:
@@ -71,7 +72,7 @@ def progress_table(progress: list[GoalProgress]) -> str:
                 "Start": format_value(item.start_level, fmt),
                 "Now": format_value(item.current, fmt),
                 "Target": format_value(goal.target, fmt),
-                "Progress": "–" if item.progress is None else f"{item.progress * 100:.0f}%",
+                "Progress": item.progress_label,
                 "Projected": "–" if end is None else format_value(end["mean"], fmt),
                 "80% interval": "–"
                 if end is None
@@ -84,8 +85,8 @@ def progress_table(progress: list[GoalProgress]) -> str:
     return html_table(
         frame,
         tone={"Status": tone},
-        caption="Goals: start and now are 4-week levels; projected "
-        "is the damped-trend projection for the deadline week",
+        caption="Goals: start and now are 4-week levels; progress is the share of the way from start to target "
+        "covered (reached at or past it); projected is the damped-trend projection for the deadline week",
     )
 
 
@@ -114,6 +115,10 @@ def key_insights(progress: list[GoalProgress]) -> list[Insight]:
 def _sentence(item: GoalProgress) -> str:
     goal, fmt = item.goal, metrics.get(item.goal.metric).format
     target = format_value(goal.target, fmt)
+    if goal.relative and goal.target is not None:
+        target += f" ({goal.change * 100:+g}% on the start level, {format_value(item.start_level, fmt)})"
+    elif item.met_at_start:
+        target += f" (already met at the start, {format_value(item.start_level, fmt)}: the goal only asks to hold it)"
     if item.status == "not enough data":
         return f"{goal.title}: not enough weeks of data to project (owner {goal.owner})."
     if item.status in ("met", "missed"):

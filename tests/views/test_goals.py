@@ -1,6 +1,7 @@
 """Goals on the small warehouse: the demo goals' statuses, the fitted series and levels recomputed with pandas from
 raw orders, the market split of a global gap adding up to the gap, the maturity rule, data checks with file and
-line, the scorecard's goal block, and the goals template run as `gne run` runs it."""
+line, relative targets resolved on start levels recomputed with pandas, a target met at start, bounded progress,
+`gne check` on the goal files, the scorecard's goal block, and the goals template run as `gne run` runs it."""
 
 from pathlib import Path
 
@@ -8,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from template_runs import execute_warm, html_of, outputs
+from typer.testing import CliRunner
 
 from gnelib.analysis.projection import fit_damped_trend
+from gnelib.cli import app
 from gnelib.goals import GoalError, evaluate, load_goals, market_gaps, validate_against_data
 from gnelib.goals.progress import FIT_WEEKS, level, usable_week
 from gnelib.goals.spec import GOALS_ENV_VAR
@@ -68,6 +71,7 @@ def test_orders_goal_is_fitted_on_the_weekly_counts_pandas_gives(progress, weekl
     expected = fit_damped_trend(weekly_orders.loc[used["period"]].to_numpy()).forecast(len(item.projection))
     np.testing.assert_allclose(item.projection["mean"], expected["mean"].clip(lower=0))
     assert item.start_level == pytest.approx(weekly_orders.loc[["2026-W18"]].mean())  # the first week of data
+    assert item.goal.change == 0.25 and item.goal.target == pytest.approx(1.25 * weekly_orders["2026-W18"])
     assert item.current == pytest.approx(weekly_orders.loc[used["period"].tail(4)].mean())
 
 
@@ -133,22 +137,71 @@ def test_duration_levels_are_weighted_by_events():
 def test_data_checks_name_file_and_line(conn, tmp_path):
     path = tmp_path / "goals.yaml"
     path.write_text(
-        "goals:\n  - metric: orders\n    direction: higher_is_better\n    target: 1000\n"
+        "goals:\n  - metric: orders\n    direction: higher_is_better\n    change: +10%\n"
+        "    start: 2026-W10\n    deadline: 2026-12-31\n    owner: growth\n"
+        "  - metric: refund_rate\n    market: XX\n    target: 0.03\n"
         "    start: 2026-W30\n    deadline: 2026-12-31\n    owner: growth\n",
         encoding="utf-8",
     )
-    with pytest.raises(
-        GoalError,
-        match=rf"{path}:4: target: 1000 does not improve on orders's level .*set a target "
-        "above",
-    ):
+    with pytest.raises(GoalError) as caught:
         validate_against_data(conn, load_goals(path))
+    assert str(caught.value).splitlines() == [
+        f"{path}:4: change: orders has no data in the 4 weeks to 2026-W10, so a change of +10% has nothing to apply "
+        "to; give a start week with data, or an absolute `target:` (the weekly value to reach) instead of `change:`.",
+        f"{path}:9: market: 'XX' is not in the data; use `all` or one of: GB, ID, MY, PH, SG, TH, US, VN.",
+    ]
+
+
+def test_a_relative_target_is_the_start_level_pandas_gives_times_the_change(conn, demo, progress, raw):
+    """Seller-fault cancellations in VN, 15% down: the start level is the share of VN orders placed in 2026-W37 …
+    W40 cancelled for a seller fault, counted from raw orders."""
+    orders = raw["orders"]
+    start = orders[(orders["market"] == "VN") & orders["week"].isin(["2026-W37", "2026-W38", "2026-W39", "2026-W40"])]
+    level = ((start["cancel_fault"] == "seller") & start["cancelled_at"].notna()).mean()
+    item = by_metric(progress, "seller_fault_cancel_rate", "VN")
+    assert item.goal.change == -0.15
+    assert item.start_level == pytest.approx(level, rel=1e-12)
+    assert item.goal.target == pytest.approx(0.85 * level, rel=1e-12)
+    # the check before the report resolves every goal to the same target the report shows
+    resolved = validate_against_data(conn, demo)
+    shown = [pytest.approx(item.goal.target, rel=1e-12) for item in progress.values()]
+    assert [goal.target for goal in resolved] == shown
+    assert all(goal.relative for goal in demo)
+
+
+def test_an_absolute_target_met_at_start_reads_so_and_keeps_its_status_rule(conn, tmp_path, weekly_orders):
+    level = weekly_orders[["2026-W27", "2026-W28", "2026-W29", "2026-W30"]].mean()  # the 4 weeks to the start
+    path = tmp_path / "goals.yaml"
+    path.write_text(
+        f"goals:\n  - metric: orders\n    direction: higher_is_better\n    target: {level - 1:.1f}\n"
+        "    start: 2026-W30\n    deadline: 2026-12-31\n    owner: growth\n",
+        encoding="utf-8",
+    )
+    goals = load_goals(path)
+    assert validate_against_data(conn, goals) == goals  # not an error
+    item = evaluate(conn, goals[0], WEEK)
+    assert item.start_level == pytest.approx(level) and item.met_at_start
+    assert item.progress is None and item.progress_label == "met at start"
+    end = item.projection.iloc[-1]
+    assert item.status == ("on track" if end["mean"] >= item.goal.target else "at risk" if end["upper_80"] >=
+                           item.goal.target else "off track")
+    assert "already met at the start" in view._sentence(item)
+    assert ">met at start<" in view.progress_table([item])
+
+
+def test_progress_column_is_bounded(progress):
+    table = view.progress_table(list(progress.values()))
+    item = by_metric(progress, "seller_fault_cancel_rate", "VN")  # moved away by far more than the planned change
+    assert item.progress < -1 and item.progress_label == "< -100%"
+    assert ">&lt; -100%<" in table
+    for item in progress.values():
+        assert item.progress_label in ("reached", "< -100%") or -100 <= int(item.progress_label[:-1]) <= 100
 
 
 def test_scorecard_block_shows_the_markets_goals_and_the_global_ones(conn, monkeypatch):
     monkeypatch.setenv(GOALS_ENV_VAR, str(DEMO_GOALS))
     block = view.scorecard_section(conn, "VN", WEEK)
-    assert "Seller-fault cancellations in VN" in block and "Refund rate back to 3% across all markets" in block
+    assert "Seller-fault cancellations in VN" in block and "Refund rate down 5% across all markets" in block
     assert "Listing violation rate in MY" not in block
     assert "off track" in block and "At risk: only the 80% prediction interval reaches it." in block
 
@@ -192,3 +245,35 @@ def test_goals_template_shows_every_goal_with_its_chart_and_the_drag_of_global_g
     assert page.count("which markets hold it back") == sum(goal.is_global for goal in demo)
     for goal in demo:
         assert goal.title in page and goal.owner in page
+
+
+def test_gne_check_lists_the_goal_files_problems_as_the_goals_run_does(conn, small_warehouse_env, tmp_path,
+                                                                      monkeypatch):
+    gne = CliRunner()
+    monkeypatch.setenv(GOALS_ENV_VAR, str(DEMO_GOALS))
+    done = gne.invoke(app, ["check"], catch_exceptions=False)
+    assert done.exit_code == 0 and "9 goals valid" in done.stdout, done.output
+    monkeypatch.setenv(GOALS_ENV_VAR, str(tmp_path))
+    (tmp_path / "q4.yaml").write_text(
+        (DEMO_GOALS / "2026-q4.yaml").read_text().replace("change: -15%", "change: +15%"), encoding="utf-8"
+    )
+    (tmp_path / "2026.yaml").write_text(
+        (DEMO_GOALS / "2026.yaml").read_text().replace("market: ID", "market: XX"), encoding="utf-8"
+    )
+    with pytest.raises(GoalError) as caught:  # what the goals run fails with: the files first
+        view.goals_for(conn, "all")
+    done = gne.invoke(app, ["check"], catch_exceptions=False)
+    assert done.exit_code == 2
+    problems = [line.removeprefix("problem: ") for line in done.stderr.splitlines() if line.startswith("problem: ")]
+    assert problems == str(caught.value).splitlines() == [
+        f"{tmp_path / 'q4.yaml'}:22: change: +15% makes seller_fault_cancel_rate worse (lower is better); write a "
+        "negative change, e.g. `change: -10%`."
+    ]
+    (tmp_path / "q4.yaml").unlink()  # then the data: a market not in the warehouse
+    with pytest.raises(GoalError) as caught:
+        view.goals_for(conn, "all")
+    done = gne.invoke(app, ["check"], catch_exceptions=False)
+    problems = [line.removeprefix("problem: ") for line in done.stderr.splitlines() if line.startswith("problem: ")]
+    assert done.exit_code == 2 and problems == str(caught.value).splitlines()
+    assert problems == [f"{tmp_path / '2026.yaml'}:29: market: 'XX' is not in the data; use `all` or one of: GB, "
+                        "ID, MY, PH, SG, TH, US, VN."]
