@@ -116,7 +116,8 @@ def _sentence(item: GoalProgress) -> str:
     goal, fmt = item.goal, metrics.get(item.goal.metric).format
     target = format_value(goal.target, fmt)
     if goal.relative and goal.target is not None:
-        target += f" ({goal.change * 100:+g}% on the start level, {format_value(item.start_level, fmt)})"
+        way = "below" if goal.change < 0 else "above"
+        target += f" ({abs(goal.change) * 100:g}% {way} the start level, {format_value(item.start_level, fmt)})"
     elif item.met_at_start:
         target += f" (already met at the start, {format_value(item.start_level, fmt)}: the goal only asks to hold it)"
     if item.status == "not enough data":

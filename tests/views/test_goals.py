@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from gnelib.analysis.projection import fit_damped_trend
 from gnelib.cli import app
+from gnelib.formats import format_value
 from gnelib.goals import GoalError, evaluate, load_goals, market_gaps, validate_against_data
 from gnelib.goals.progress import FIT_WEEKS, level, usable_week
 from gnelib.goals.spec import GOALS_ENV_VAR
@@ -167,6 +168,8 @@ def test_a_relative_target_is_the_start_level_pandas_gives_times_the_change(conn
     shown = [pytest.approx(item.goal.target, rel=1e-12) for item in progress.values()]
     assert [goal.target for goal in resolved] == shown
     assert all(goal.relative for goal in demo)
+    sentence = view._sentence(item)
+    assert f"against a target of {format_value(item.goal.target, 'percent')} (15% below the start level, " in sentence
 
 
 def test_an_absolute_target_met_at_start_reads_so_and_keeps_its_status_rule(conn, tmp_path, weekly_orders):
