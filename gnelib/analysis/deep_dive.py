@@ -13,7 +13,7 @@ from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.headlines import comparison_words, finding_size
 from gnelib.analysis.insights import Insight, build_insights
 from gnelib.analysis.maturity import AUTO, Reading, reading
-from gnelib.analysis.root_cause import RootCause, explain_change, pairs_to_search
+from gnelib.analysis.root_cause import Carried, RootCause, carried, explain_change, pairs_to_search
 from gnelib.analysis.significance import (
     Change,
     change_test,
@@ -134,8 +134,7 @@ def deep_dive(
     finding = _scan_cell(conn, definition, market, report_week) if market and from_scan else None
     if finding is not None:
         headline, comparison = finding_change(finding, alpha), comparison_words(finding)
-        start = shift_week(week, 1 - int(max(finding["weeks_running"], finding["window_weeks"])))
-        base_periods = trailing_weeks(start, HISTORY)
+        base_periods = _finding_baseline(finding, week)
     series = series.sort_values("period", ignore_index=True)
     series["flag"] = series["period"].isin(_flagged_weeks(finding, week))
     result = DeepDiveResult(
@@ -143,34 +142,9 @@ def deep_dive(
         None if finding is not None else trailing_change, comparison=comparison, reading=read, finding=finding,
     )
     if kind != "duration":
-        chosen = _dimensions(definition, dimensions, grain)
-        weeks = [*base_periods, week]
-        frames = {
-            dimension: metrics.compute(
-                conn, definition, weeks=weeks, by=[dimension], where=where, horizon_days=horizon_days
-            )
-            for dimension in chosen
-        }
-        result.decompositions = {
-            dimension: decompose(frame, dimension, base_periods, week, kind)
-            for dimension, frame in frames.items()
-            if not frame.empty
-        }
-        usable = {key: frame for key, frame in frames.items() if _covers(frame, base_periods, week)}
-        wanted = (
-            [tuple(pair) for pair in pairs if all(part in chosen for part in pair)] if pairs is not None
-            else pairs_to_search(usable, base_periods, week, kind, depth=2, max_pairs=MAX_PAIRS,
-                                 min_volume=min_volume, alpha=alpha) if usable else []
+        result.decompositions, result.root_cause, weeks = _explain(
+            conn, definition, where, grain, base_periods, week, horizon_days, dimensions, pairs, min_volume, alpha
         )
-        for pair in wanted:
-            frame = metrics.compute(conn, definition, weeks=weeks, by=list(pair), where=where,
-                                    horizon_days=horizon_days)
-            if _covers(frame, base_periods, week):
-                usable[pair] = frame
-        if usable:
-            result.root_cause = explain_change(
-                usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha
-            )
         if definition.unit == "seller" and kind in ("ratio", "count"):
             units = metrics.samples(conn, definition, weeks=weeks, where=where, horizon_days=horizon_days)
             try:
@@ -192,6 +166,76 @@ def deep_dive(
     return result
 
 
+def _explain(conn, definition, where: dict | None, grain: str, base_periods: list[str], week: str,
+             horizon_days: int | None, dimensions: Sequence[str] | None, pairs: Sequence[tuple[str, str]] | None,
+             min_volume: float, alpha: float) -> tuple[dict[str, pd.DataFrame], RootCause | None, list[str]]:
+    """(decomposition per dimension, root cause or None, the weeks compared) of `week` against `base_periods`."""
+    from gnelib import metrics
+
+    kind = definition.kind
+    chosen = _dimensions(definition, dimensions, grain)
+    weeks = [*base_periods, week]
+    frames = {
+        dimension: metrics.compute(conn, definition, weeks=weeks, by=[dimension], where=where,
+                                   horizon_days=horizon_days)
+        for dimension in chosen
+    }
+    decompositions = {
+        dimension: decompose(frame, dimension, base_periods, week, kind)
+        for dimension, frame in frames.items()
+        if not frame.empty
+    }
+    usable = {key: frame for key, frame in frames.items() if _covers(frame, base_periods, week)}
+    wanted = (
+        [tuple(pair) for pair in pairs if all(part in chosen for part in pair)] if pairs is not None
+        else pairs_to_search(usable, base_periods, week, kind, depth=2, max_pairs=MAX_PAIRS,
+                             min_volume=min_volume, alpha=alpha) if usable else []
+    )
+    for pair in wanted:
+        frame = metrics.compute(conn, definition, weeks=weeks, by=list(pair), where=where, horizon_days=horizon_days)
+        if _covers(frame, base_periods, week):
+            usable[pair] = frame
+    root = explain_change(usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha) if usable else None
+    return decompositions, root, weeks
+
+
+def _finding_baseline(finding: pd.Series, week: str) -> list[str]:
+    """The weeks a finding's decomposition and root cause compare `week` (its read week) with: the scan's
+    baseline weeks before the move began."""
+    start = shift_week(week, 1 - int(max(finding["weeks_running"], finding["window_weeks"])))
+    return trailing_weeks(start, HISTORY)
+
+
+def finding_carried(conn, finding: pd.Series, min_volume: float = 30, alpha: float = 0.05) -> Carried:
+    """What carried a market-level finding (a flagged market total of the weekly scan), as the deep dive of its
+    metric × market × week says it: the same read week, horizon, baseline weeks and root cause. Medians have no
+    root cause (nothing is said); a segment-level finding is its own segment (nothing more is said)."""
+    from gnelib import metrics
+
+    if finding["dimension"] != TOTAL or not finding["flag"]:
+        return Carried()
+    definition = metrics.get(finding["metric"])
+    if definition.kind == "duration":
+        return Carried()
+    read = reading(conn, definition, finding["week"])
+    grain = grain_of(conn)
+    try:
+        _, root, _ = _explain(conn, definition, {grain: finding["market"]}, grain,
+                              _finding_baseline(finding, read.read_week), read.read_week, read.horizon_days,
+                              None, None, min_volume, alpha)
+    except AnalysisError:
+        return Carried()
+    return carried(root)
+
+
+def explain_findings(conn, table: pd.DataFrame) -> pd.DataFrame:
+    """`detection.findings` rows with what carried each, as its deep dive says it: `carried_by` (the segments
+    named, `dimension=value`), `mix_shift` and `broad_based` (see `root_cause.Carried`)."""
+    said = [finding_carried(conn, row) if row["level"] == "market" else Carried() for _, row in table.iterrows()]
+    return table.assign(carried_by=[list(c.segments) for c in said], mix_shift=[c.mix_shift for c in said],
+                        broad_based=[c.broad_based for c in said])
+
+
 def _covers(frame: pd.DataFrame, base_periods: list[str], week: str) -> bool:
     periods = set(frame["period"])
     return week in periods and bool(set(base_periods) & periods)
@@ -206,10 +250,24 @@ def _flagged_weeks(finding: pd.Series | None, week: str) -> list[str]:
 
 
 def _scan_cell(conn, definition, market: str, week: str) -> pd.Series | None:
-    """The scan's row for `market`'s total, or None when the scan has none (too little history)."""
-    table = scan_metric(conn, definition, week)
+    """The scan's row for `market`'s total, or None when the scan has none (too little history). A page's copy of a
+    catalog metric that differs only in its display unit (`headlines.in_page_unit`: per 1k shown in percent) is
+    scanned as the catalog's definition, so it reads the scan the batch stored for it (the numbers are the same)."""
+    table = scan_metric(conn, _catalogued(definition), week)
     rows = table[(table["market"] == market) & (table["dimension"] == TOTAL)]
     return rows.iloc[0] if len(rows) else None
+
+
+def _catalogued(definition):
+    """The catalog's definition of `definition`'s metric when the two differ at most in `format`, else itself."""
+    from gnelib import metrics
+
+    try:
+        catalogued = metrics.get(definition.name)
+    except Exception:  # noqa: BLE001 — a definition not in the catalog (a test's or an ad-hoc one): scan it as is
+        return definition
+    same = catalogued.model_copy(update={"format": definition.format}) == definition
+    return catalogued if same else definition
 
 
 def _require_weeks(series: pd.DataFrame, weeks: list[str], metric: str, market: str | None) -> None:

@@ -16,7 +16,7 @@ import pandas as pd
 from gnelib.analysis.concentration import Concentration
 from gnelib.analysis.maturity import Reading
 from gnelib.analysis.maturity import describe as describe_reading
-from gnelib.analysis.root_cause import PAIR_SEPARATOR, RootCause
+from gnelib.analysis.root_cause import PAIR_SEPARATOR, RootCause, drivers, shift_gainer
 from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import previous_week, trailing_weeks
@@ -147,8 +147,7 @@ def describe_mix_effect(metric, root_cause: RootCause, dimension: str, market: s
 
 def describe_mix_shift(metric, root_cause: RootCause, dimension: str) -> str:
     """The mix-shift clause: `because orders moved to channel live (…), where the rate is higher; …`."""
-    rows = root_cause.segments[root_cause.segments["dimension"] == dimension]
-    gainer = rows.loc[(rows["current_share"] - rows["baseline_share"]).idxmax()]
+    gainer = shift_gainer(root_cause, dimension)
     overall = (root_cause.baseline_value + root_cause.current_value) / 2
     level = "higher" if (gainer["baseline_rate"] + gainer["current_rate"]) / 2 > overall else "lower"
     label = dimension.replace("_", " ")
@@ -398,13 +397,7 @@ def volume_noun(metric) -> str:
 
 
 def _drivers(root_cause: RootCause | None, limit: int) -> pd.DataFrame:
-    if root_cause is None or root_cause.segments.empty:
-        return pd.DataFrame()
-    segments = root_cause.segments
-    drivers = segments[segments["candidate"] & segments["significant"]]
-    if drivers.empty:
-        return drivers
-    return drivers[drivers["dimension"] == drivers["dimension"].iloc[0]].head(limit)
+    return drivers(root_cause, limit)
 
 
 def _notable_mix(

@@ -62,6 +62,49 @@ class RootCause:
         )
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What carried a significant change, as its sentence says it — the one statement the deep dive, the
+    scorecard and the digest make about a finding: the named segments (`dimension=value`, best first), which for
+    a mix shift is the segment volume moved to; or `broad_based` (no segment is named). Empty: nothing is said."""
+
+    segments: tuple[str, ...] = ()
+    mix_shift: bool = False
+    broad_based: bool = False
+
+
+def drivers(root_cause: RootCause | None, limit: int = 3) -> pd.DataFrame:
+    """The segments a sentence names as drivers: the significant candidates of the best dimension, best first."""
+    if root_cause is None or root_cause.segments.empty:
+        return pd.DataFrame()
+    segments = root_cause.segments
+    found = segments[segments["candidate"] & segments["significant"]]
+    if found.empty:
+        return found
+    return found[found["dimension"] == found["dimension"].iloc[0]].head(limit)
+
+
+def shift_gainer(root_cause: RootCause, dimension: str) -> pd.Series:
+    """The segment of `dimension` whose share of volume grew most (where a mix shift moved volume to)."""
+    rows = root_cause.segments[root_cause.segments["dimension"] == dimension]
+    return rows.loc[(rows["current_share"] - rows["baseline_share"]).idxmax()]
+
+
+def carried(root_cause: RootCause | None, limit: int = 3) -> Carried:
+    """What the sentence of a significant change says carried it (`insights.build_insights` makes the same
+    choices): a mix shift (the segment volume moved to), else broad-based, else the named drivers."""
+    if root_cause is None:
+        return Carried()
+    shift = root_cause.mix_shift_dimension()
+    if shift:
+        return Carried((f"{shift}={shift_gainer(root_cause, shift)['value']}",), mix_shift=True)
+    if root_cause.broad_based:
+        return Carried(broad_based=True)
+    named = drivers(root_cause, limit)
+    return Carried(tuple(f"{d}={v}" for d, v in zip(named.get("dimension", []), named.get("value", []),
+                                                     strict=True)))
+
+
 def js_surprise(prior: np.ndarray, posterior: np.ndarray) -> np.ndarray:
     """Per-element Jensen–Shannon term ½[p·log2(2p/(p+q)) + q·log2(2q/(p+q))]; 0·log(·) counts as 0."""
     p, q = np.asarray(prior, dtype=float), np.asarray(posterior, dtype=float)

@@ -93,26 +93,44 @@ def finding_sentence(row: pd.Series, definition) -> str:
     fmt = definition.format
     verb = "rose" if row["abs_change"] > 0 else "fell"
     where = row["market"]
-    own = ""
     if row["level"] == "segment":
         where += f", {_segment_words(row['dimension'], row['segment'])}"
-        own = f"{row['dimension']}={row['segment']}"
     size = format_change(row["abs_change"], fmt)
     relative = format_relative(row["rel_change"])
     if relative != "–":
         size += f", {relative}"
     verdict = {"bad": " — worse than usual", "good": " — an improvement"}.get(row["verdict"], "")
-    others = [segment for segment in row["segments"] if segment != own]
-    if others:
-        carried = "; carried by " + ", ".join(_segment_words(*segment.split("=", 1)) for segment in others)
-    elif row["level"] == "market":
-        carried = "; broad-based (no single segment carries it)"
-    else:
-        carried = ""
+    carried = carried_words(row, definition)
     touched = finding_size(row, definition)
     return (f"{definition.title} in {where} {verb} from {format_value(row['baseline'], fmt)} to "
             f"{format_value(row['current'], fmt)} {comparison_words(row)} ({size}, "
             f"{format_p_value(row['p_adjusted'])}){'; ' + touched if touched else ''}{verdict}{carried}.")
+
+
+def carried_words(row: pd.Series, definition) -> str:
+    """`; carried by carrier carrier_b`, `; broad-based (…)`, `; carried by a shift of orders to channel live` or
+    nothing: what carried a market-level finding as its deep dive says it (`analysis.deep_dive.explain_findings`:
+    the deep dive's root cause owns the statement). A segment-level finding is its own segment: nothing more."""
+    from gnelib.analysis.insights import segment_label, volume_noun
+
+    if row["level"] != "market":
+        return ""
+    if _flag(row.get("broad_based")):
+        return "; broad-based (no single segment carries it)"
+    segments = [segment_label(*segment.split("=", 1)) for segment in _listed(row.get("carried_by"))]
+    if not segments:
+        return ""
+    if _flag(row.get("mix_shift")):
+        return f"; carried by a shift of {volume_noun(definition)} to {segments[0]}"
+    return "; carried by " + ", ".join(segments)
+
+
+def _listed(value) -> list[str]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _flag(value) -> bool:
+    return bool(value) and value == value
 
 
 def resolved_sentence(row: pd.Series, definition) -> str:

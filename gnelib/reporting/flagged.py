@@ -38,7 +38,7 @@ VERDICT_ORDER = {"bad": 0, "good": 1, "neutral": 2}
 FINDING_COLUMNS = [
     "metric", "market", "week", "read_week", "verdict", "direction", "baseline", "current", "abs_change",
     "rel_change", "p_adjusted", "pattern", "weeks_running", "comparison", "window_weeks", "level", "dimension",
-    "segment", "segments", "volume",
+    "segment", "segments", "volume", "carried_by", "mix_shift", "broad_based",
 ]
 
 
@@ -108,6 +108,7 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
                   headlines: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the weekly scan of `week` in this process, under the kernels' environment and the store if ready:
     (findings, the headline number of every scanned metric × market — empty unless `headlines`)."""
+    from gnelib.analysis.deep_dive import explain_findings
     from gnelib.analysis.detection import findings, scan
     from gnelib.code_version import code_hash
     from gnelib.metrics.store import MANIFEST, STORE_ENV
@@ -125,7 +126,7 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
         table = scan(conn, week)
         numbers = (week_headlines(conn, week, sorted(set(table["metric"]))) if headlines
                    else pd.DataFrame(columns=HEADLINE_COLUMNS))
-        return findings(table).reindex(columns=FINDING_COLUMNS), numbers
+        return explain_findings(conn, findings(table)).reindex(columns=FINDING_COLUMNS), numbers
 
 
 def save_week(reports_dir: Path, week: str, table: pd.DataFrame, headlines: pd.DataFrame | None, stamp: str) -> Path:
@@ -164,7 +165,10 @@ def load_week(reports_dir: str | os.PathLike, week: str) -> SavedWeek | None:
         return None
     numeric = ["baseline", "current", "abs_change", "rel_change", "p_adjusted", "weeks_running", "window_weeks"]
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
-    table["segments"] = [list(s) if isinstance(s, list) else [] for s in table["segments"]]
+    for column in ("segments", "carried_by"):
+        table[column] = [list(s) if isinstance(s, list) else [] for s in table[column]]
+    for column in ("mix_shift", "broad_based"):
+        table[column] = table[column].fillna(False).astype(bool)
     headlines = pd.DataFrame(document.get("headlines", []), columns=HEADLINE_COLUMNS)
     headlines["value"] = pd.to_numeric(headlines["value"], errors="coerce")
     return SavedWeek(document.get("fingerprint", ""), document.get("published", True), table, headlines)

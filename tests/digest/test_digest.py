@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from gnelib import metrics
+from gnelib.analysis.deep_dive import explain_findings
 from gnelib.analysis.detection import findings, scan
 from gnelib.analysis.headlines import in_page_unit
+from gnelib.analysis.insights import segment_label
 from gnelib.formats import format_change, format_p_value, format_value
 from gnelib.periods import shift_week, weeks_between
 from gnelib.reporting.digest import build_digest, finding_sentence, render_text
@@ -28,7 +30,7 @@ def fresh_findings(flagged_run, monkeypatch_module):
     monkeypatch_module.setenv("GNE_WAREHOUSE", str(flagged_run.warehouse))
     monkeypatch_module.setenv("GNE_AGGREGATES", str(store))
     with connect() as conn:
-        return findings(scan(conn, WEEK))
+        return explain_findings(conn, findings(scan(conn, WEEK)))
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +58,9 @@ def test_each_sentence_has_the_scan_rows_verdict_numbers_and_p_value(flagged_run
         assert ("rose" in line) == (row["abs_change"] > 0)
         if row["verdict"] == "bad":
             assert "worse than usual" in line and "improvement" not in line and line.startswith(f"{line[0]}")
-        for segment in row["segments"]:
-            dimension, value = segment.split("=", 1)
-            assert f"{dimension.replace('_', ' ')} {value}" in line
-        if row["level"] == "market" and not row["segments"]:
-            assert "broad-based" in line
+        for segment in row["carried_by"]:  # what its deep dive names (tests/digest/test_one_root_cause.py)
+            assert segment_label(*segment.split("=", 1)) in line
+        assert ("broad-based" in line) == bool(row["broad_based"])
 
 
 def test_ranking_puts_worse_moves_first_then_by_confidence(fresh_findings):
