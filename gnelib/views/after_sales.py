@@ -36,12 +36,15 @@ from gnelib.viz.blocks import Card
 DRIVER_DIMENSIONS = ("category", "channel")  # where the report looks for what drives a change
 ORDER_METRICS = ("refund_rate", "counterfeit_claim_rate", "not_as_described_rate")
 REQUEST_METRICS = ("dispute_escalation_rate", "dispute_seller_win_rate", "median_hours_to_refund")
+# Important columns first (issue 17): segment, value, change, then the context (baseline, counts).
 MIX_COLUMNS = {"type": ("request type", None), "reason": ("reason", None), "requests": ("requests this week", "count"),
-               "share": ("share of requests", "percent"), "baseline_share": ("share, previous 4 weeks", "percent"),
+               "share": ("share of requests", "percent"), "share_change": ("change in share", "percent_change"),
+               "baseline_share": ("share, previous 4 weeks", "percent"),
                "approval_rate": ("approved", "percent"), "refunded_usd": ("refunded (USD)", "currency")}
 REQUEST_COLUMNS = {"requested_at": "requested_at", "after_sales_type": "type", "after_sales_reason": "reason",
                    "after_sales_status": "status", "refund_amount_usd": "refunded_usd"}  # order_facts → request_mix
-SEGMENT_COLUMNS = {"segment": ("segment", None), "baseline": ("before", "percent"), "current": ("read week", "percent"),
+SEGMENT_COLUMNS = {"segment": ("segment", None), "current": ("read week", "percent"),
+                   "change": ("change", "percent_change"), "baseline": ("before", "percent"),
                    "orders": ("orders, read week", "count")}
 
 
@@ -87,19 +90,22 @@ def refund_by(conn, market: str, plan: ReadPlan, dimension: str, trailing: int =
 
 
 def segment_table(segments: pd.DataFrame, dimension: str, week: str) -> pd.DataFrame:
-    """`refund_by` as one row per segment: `baseline`, `current`, `orders` (read week), largest first."""
+    """`refund_by` as one row per segment: `baseline`, `current`, their `change`, `orders` (read week), largest
+    first."""
     current = segments[segments["period"] == week].set_index(dimension)
     before = segments[segments["period"] != week].set_index(dimension)
     table = pd.DataFrame({"baseline": before["value"], "current": current["value"],
                           "orders": current["denominator"]})
+    table["change"] = table["current"] - table["baseline"]
     table.index.name = "segment"
     return table.reset_index().sort_values("orders", ascending=False, na_position="last", ignore_index=True)
 
 
 def request_mix(conn, market: str, week: str, trailing: int = TRAILING_WEEKS) -> pd.DataFrame:
     """After-sales requests made in `week` by type × reason: `requests`, `share` of all requests, the same share
-    over the `trailing` previous weeks (`baseline_requests` in all of them), `approval_rate` (of all requests,
-    decided or not) and `refunded_usd`: the rows behind the catalog's `dispute_escalation_rate` (one per request)."""
+    over the `trailing` previous weeks (`baseline_requests` in all of them), `share_change`, `approval_rate` (of all
+    requests, decided or not) and `refunded_usd`: the rows behind the catalog's `dispute_escalation_rate` (one per
+    request)."""
     rows = metrics.records(conn, "dispute_escalation_rate", list(REQUEST_COLUMNS), weeks=window(week, trailing + 1),
                            where=market_where(market)).rename(columns=REQUEST_COLUMNS)
     rows["approved"] = (rows["status"] == "approved").astype(int)
@@ -111,6 +117,7 @@ def request_mix(conn, market: str, week: str, trailing: int = TRAILING_WEEKS) ->
     table["share"] = table["requests"] / max(table["requests"].sum(), 1)
     table["baseline_requests"] = before.reindex(table.index, fill_value=0)
     table["baseline_share"] = table["baseline_requests"] / max(before.sum(), 1)
+    table["share_change"] = table["share"] - table["baseline_share"]
     table["approval_rate"] = table["approved"] / table["requests"].where(table["requests"] > 0)
     return table.reset_index().sort_values("requests", ascending=False, ignore_index=True)
 

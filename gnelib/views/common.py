@@ -3,6 +3,7 @@
 import dataclasses
 import math
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
@@ -10,7 +11,8 @@ from statsmodels.stats.proportion import proportion_confint
 from gnelib import metrics
 from gnelib.analysis.deep_dive import deep_dive
 from gnelib.analysis.errors import AnalysisError
-from gnelib.analysis.insights import Insight, confidence_of, judge
+from gnelib.analysis.headlines import compared_weeks
+from gnelib.analysis.insights import Insight, confidence_of, judge, week_label
 from gnelib.analysis.significance import Change, change_test, pool_periods, two_proportion_test
 from gnelib.config import load_project
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
@@ -136,8 +138,16 @@ def is_week_mature(frame: pd.DataFrame, week: str) -> bool:
     return bool(rows["is_mature"].all()) if len(rows) else False
 
 
+@dataclass(frozen=True)
+class WeekCard(Card):
+    """A headline card that knows the week its value belongs to (`W46`, `W45–W46 average`): a late-arriving
+    metric's card reads an older week than the report's."""
+
+    week: str = ""
+
+
 def metric_card(frame: pd.DataFrame, week: str, metric: str, label: str | None = None,
-                trailing: int = TRAILING_WEEKS) -> Card:
+                trailing: int = TRAILING_WEEKS) -> WeekCard:
     """A headline card for one metric: this week's value and its change against the trailing average, coloured
     good/bad only when the change is significant; `(provisional)` while the week is immature."""
     definition = metrics.get(metric)
@@ -151,17 +161,17 @@ def metric_card(frame: pd.DataFrame, week: str, metric: str, label: str | None =
             tone = judge(definition.direction, change.direction)
     if len(rows) and not is_week_mature(frame, week):
         text = f"{text} (provisional)".strip()
-    return Card(label or definition.title, format_value(value, definition.format), text,
-                tone if tone in ("good", "bad") else "")
+    return WeekCard(label or definition.title, format_value(value, definition.format), text,
+                    tone if tone in ("good", "bad") else "", week_label(week))
 
 
-def scan_card(conn, metric: str, market: str, week: str, label: str | None = None) -> Card:
+def scan_card(conn, metric: str, market: str, week: str, label: str | None = None) -> WeekCard:
     """A headline card for one metric from its weekly scan row, the comparison the scorecard, deep dive, digest and
     alerts show for the same cell: the value of the week it reads, the change against its usual level with the
-    weeks compared, toned by the scan's verdict when it flags the cell. Where the scan has no row (market `all`, a
+    weeks compared, toned by the scan's verdict when it flags the cell; `week` names the week of the value (the read
+    week, or a drift window's weeks). Where the scan has no row (market `all`, a
     metric not cut by the grain) the card compares with the trailing weeks instead (`metric_card`)."""
     from gnelib.analysis.detection import TOTAL, scan
-    from gnelib.analysis.headlines import compared_weeks
 
     definition = metrics.get(metric)
     rows = scan(conn, week, markets=[market], metrics=[metric]) if market != ALL_MARKETS else pd.DataFrame()
@@ -175,7 +185,9 @@ def scan_card(conn, metric: str, market: str, week: str, label: str | None = Non
     if not row["is_mature"]:
         text += " (provisional)"
     tone = row["verdict"] if row["flag"] and row["verdict"] in ("good", "bad") else ""
-    return Card(label or definition.title, format_value(row["current"], definition.format), text, tone)
+    value_weeks = compared_weeks(row).split(" vs ")[0]
+    return WeekCard(label or definition.title, format_value(row["current"], definition.format), text, tone,
+                    value_weeks)
 
 
 def table_html(frame: pd.DataFrame, columns: dict[str, tuple[str, str | None]], caption: str | None = None,
@@ -205,11 +217,18 @@ def _formatter(fmt: str):
 
 
 def cards_table(cards: list[Card], caption: str = "Headline numbers") -> str:
-    """Headline cards as one escaped table (measure, this week, change), changes coloured good/bad."""
-    frame = pd.DataFrame({"measure": [card.label for card in cards], "this week": [card.value for card in cards],
-                          "change": [card.change for card in cards]})
+    """Headline cards as one escaped table (metric, value, change), changes coloured good/bad. The value's header
+    names the week it belongs to when every card reads the same week (`Value, W47`); else a `Week` column after
+    the change names each row's week (a late-arriving metric reads an older week than the others)."""
+    weeks = [getattr(card, "week", "") or "–" for card in cards]
+    same = len(set(weeks)) == 1 and weeks[0] != "–"
+    value = f"Value, {weeks[0]}" if same else "Value"
+    frame = pd.DataFrame({"Metric": [card.label for card in cards], value: [card.value for card in cards],
+                          "Change": [card.change for card in cards]})
+    if not same:
+        frame["Week"] = weeks
     tone = pd.Series([card.tone for card in cards], index=frame.index)
-    return html_table(frame, tone={"change": tone}, caption=caption)
+    return html_table(frame, tone={"Change": tone}, caption=caption)
 
 
 def dive_insights(conn, metric: str, market: str | None, week: str, limit: int = 2, **options) -> list[Insight]:

@@ -29,16 +29,16 @@ HEALTH_METRICS = (
     "creator_appeal_overturn_rate",
     "hours_to_act_on_reported_creator",
 )
-RISKY_CREATOR_COLUMNS = {
+RISKY_CREATOR_COLUMNS = {  # important columns first (issue 17): creator, value, excess, verdict, then context
     "creator_id": ("creator id", "id"),
+    "defects": ("defective orders", "count"),
+    "excess_defects": ("defects above the market rate", "decimal"),
+    "defect_rate": ("defect rate", "percent"),
+    "enforcement": ("latest enforcement (action · policy · date)", None),
+    "orders": ("orders this week", "count"),
+    "removals": ("content removals this week", "count"),
     "creator_tier": ("tier", None),
     "creator_follower_band": ("followers", None),
-    "orders": ("orders this week", "count"),
-    "defects": ("defective orders", "count"),
-    "defect_rate": ("defect rate", "percent"),
-    "excess_defects": ("defects above the market rate", "decimal"),
-    "removals": ("content removals this week", "count"),
-    "enforcement": ("latest enforcement (action · policy · date)", None),
 }
 
 

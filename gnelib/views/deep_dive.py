@@ -7,6 +7,7 @@ import pandas as pd
 from gnelib.analysis.deep_dive import DeepDiveResult
 from gnelib.analysis.insights import describe_broad_based, segment_label, week_label
 from gnelib.analysis.maturity import anchor
+from gnelib.analysis.root_cause import carried
 from gnelib.analysis.significance import Change
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
@@ -68,14 +69,15 @@ def history_card(result: DeepDiveResult) -> Card | None:
 def root_cause_summary(result: DeepDiveResult) -> str:
     """One line above the segment table: the change is broad-based (no segment is named), or nothing."""
     root = result.root_cause
-    if root is None or not getattr(root, "broad_based", False):
+    if root is None or not carried(root).broad_based:
         return ""
     _, change = headline(result)
     return f"<p>{html.escape(describe_broad_based(root, change))}</p>"
 
 
 def root_cause_table(result: DeepDiveResult, top: int = 8) -> str:
-    """The segments that explain the change, largest share of the change first, with the share explained, what
+    """The segments that explain the change, largest share of the change first (columns: segment, its rate or
+    level now, share of the change, adjusted p, what drove it, then the rate or level before and the volume): what
     drove it in words (its rate got worse or better, its share of volume moved, its own level) and the rate or
     level before and now. A share above 100 % is explained (other segments of its breakdown moved the other way);
     when the change itself is not significant the table is labelled exploratory."""
@@ -85,15 +87,15 @@ def root_cause_table(result: DeepDiveResult, top: int = 8) -> str:
     segments = result.root_cause.top(top).sort_values("explained_share", ascending=False, kind="stable")
     ratio = result.metric.kind == "ratio"
     before, now = ("baseline_rate", "current_rate") if ratio else ("baseline_volume", "current_volume")
-    table = pd.DataFrame({
+    table = pd.DataFrame({  # important columns first: segment, value, change, p-value and verdict, then context
         "Segment": [segment_label(d, v) for d, v in zip(segments["dimension"], segments["value"], strict=True)],
+        "Now" if not ratio else "Rate now": segments[now],
         "Share of change": segments["explained_share"],
+        "Adjusted p": segments["p_adjusted"],
         "Driven by": [driven_by(segment, result.metric.direction, result_delta(result))
                       for _, segment in segments.iterrows()],
         "Before" if not ratio else "Rate before": segments[before],
-        "Now" if not ratio else "Rate now": segments[now],
         "Volume now": segments["current_volume"],
-        "Adjusted p": segments["p_adjusted"],
     })
     if not ratio:
         table = table.drop(columns="Volume now")
@@ -163,12 +165,12 @@ def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -
     value = lambda v: format_value(v, fmt)  # noqa: E731
     caption_total = format_change(table.attrs.get("delta", result_delta(result)), fmt) + _compared(table)
     if "mix" not in shown:
-        frame = pd.DataFrame({
+        frame = pd.DataFrame({  # important columns first: segment, value, change, then context
             label: shown[dimension],
-            "Before (per week)": shown["baseline_numerator"],
             "Now": shown["current_numerator"],
             "Change": shown["total"],
             "Share of change": shown["share_of_change"],
+            "Before (per week)": shown["baseline_numerator"],
         })
         return html_table(
             frame,
@@ -177,22 +179,23 @@ def decomposition_table(result: DeepDiveResult, dimension: str, top: int = 10) -
             tone={"Change": change_tone(shown["total"], result.metric.direction)},
             caption=f"The segments' changes add up to the total change of {caption_total}.",
         )
-    frame = pd.DataFrame({
+    frame = pd.DataFrame({  # important columns first: segment, value, change and its parts, then context
         label: shown[dimension],
-        "Share before": shown["baseline_share"],
-        "Share now": shown["current_share"],
-        "Rate before": shown["baseline_rate"],
         "Rate now": shown["current_rate"],
+        "Change": shown["total"],
         "Mix effect": shown["mix"],
         "Rate effect": shown["rate"],
-        "Total": shown["total"],
+        "Rate before": shown["baseline_rate"],
+        "Share now": shown["current_share"],
+        "Share before": shown["baseline_share"],
     })
     return html_table(
         frame,
         formatters={"Share before": share, "Share now": share, "Rate before": value, "Rate now": value,
-                    "Mix effect": change, "Rate effect": change, "Total": change},
-        tone={"Total": change_tone(shown["total"], result.metric.direction)},
-        caption=f"Mix + rate effects add up to the total change of {caption_total}.",
+                    "Mix effect": change, "Rate effect": change, "Change": change},
+        tone={"Change": change_tone(shown["total"], result.metric.direction)},
+        caption=f"Each segment's change is its mix effect plus its rate effect; they add up to the total change "
+                f"of {caption_total}.",
     )
 
 
@@ -240,14 +243,14 @@ def concentration_table(result: DeepDiveResult) -> str:
     fmt = result.metric.format
     units = found.units
     noun = found.unit.capitalize()
-    frame = pd.DataFrame({
+    frame = pd.DataFrame({  # important columns first: seller, value, change, p-value, then context
         noun: units["unit_id"].astype(str),
         "Name": units["name"] if "name" in units and units["name"].notna().any() else None,
-        "Before": units["baseline_value"],
         "Now": units["current_value"],
         "Share of change": units["share_of_change"],
-        "Share of volume": units["volume_share"],
         "p (own change)": units["p_value"],
+        "Before": units["baseline_value"],
+        "Share of volume": units["volume_share"],
     })
     if frame["Name"].isna().all():
         frame = frame.drop(columns="Name")

@@ -44,22 +44,24 @@ DEFAULT_MARGIN = 0.05
 """Non-inferiority margin of a guardrail when none is given: it holds only if its interval rules out a relative
 loss of more than 5%."""
 
-_ARM_COLUMNS = {
-    "control_text": ("control", None),
+# Important columns first (issue 17): the measure, its value (treatment), the change, its p-value and verdict, then
+# the context (control, role).
+_EFFECT = {
     "treatment_text": ("treatment", None),
     "absolute_text": ("absolute change", None),
     "relative": ("relative change", "relative"),
     "ci": ("95% CI (relative)", None),
     "p_value": ("p-value", "p_value"),
 }
-EFFECT_COLUMNS = {"label": ("measure", None), "role": ("role", None), **_ARM_COLUMNS, "judgement": ("judged", None)}
-ADJUSTMENT_COLUMNS = {"estimate": ("", None), **_ARM_COLUMNS}
+EFFECT_COLUMNS = {"label": ("measure", None), **_EFFECT, "judgement": ("judged", None), "role": ("role", None),
+                  "control_text": ("control", None)}
+ADJUSTMENT_COLUMNS = {"estimate": ("estimate", None), **_EFFECT, "control_text": ("control", None)}
 SRM_COLUMNS = {
     "arm": ("arm", None),
-    "units": ("units", "count"),
-    "expected_units": ("expected by design", "decimal"),
     "observed_share": ("observed share", "percent"),
     "designed_share": ("designed share", "percent"),
+    "units": ("units", "count"),
+    "expected_units": ("expected by design", "decimal"),
 }
 STATUS_WORDS = {"held": "held steady", "harmed": "got worse", "unclear": "not ruled out"}
 

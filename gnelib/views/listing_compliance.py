@@ -29,18 +29,19 @@ from gnelib.views.common import (
 from gnelib.viz.blocks import Card
 
 REFERENCE_WEEKS = 8
-POLICY_COLUMNS = {"policy_violated": ("policy", None), "removals": ("removals this week", "count"),
-                  "baseline_removals": ("weekly average, previous 4 weeks", "decimal"),
-                  "rate": ("share of reviews removed", "percent"),
-                  "baseline_rate": ("share, previous 4 weeks", "percent")}
-OVERTURN_COLUMNS = {"detection_source": ("detection source", None),
-                    "baseline_decided": ("appeals decided, reference weeks", "count"),
+# Important columns first (issue 17): segment, value, change, p-value, then the context (baselines, counts).
+POLICY_COLUMNS = {"policy_violated": ("policy", None), "rate": ("share of reviews removed", "percent"),
+                  "removals": ("removals this week", "count"),
+                  "baseline_rate": ("share, previous 4 weeks", "percent"),
+                  "baseline_removals": ("weekly average, previous 4 weeks", "decimal")}
+OVERTURN_COLUMNS = {"detection_source": ("detection source", None), "rate": ("overturn rate, this week", "percent"),
+                    "change": ("change", "percent_change"), "p_value": ("p-value", "p_value"),
                     "baseline_rate": ("overturn rate, reference weeks", "percent"),
-                    "decided": ("appeals decided, this week", "count"), "rate": ("overturn rate, this week", "percent"),
-                    "change": ("change", "percent_change"), "p_value": ("p-value", "p_value")}
-PREVALENCE_COLUMNS = {"period": ("week", None), "audited": ("listings audited", "count"),
-                      "violating": ("found violating", "count"), "value": ("prevalence", "percent"),
-                      "ci_low": ("95% CI low", "percent"), "ci_high": ("95% CI high", "percent")}
+                    "decided": ("appeals decided, this week", "count"),
+                    "baseline_decided": ("appeals decided, reference weeks", "count")}
+PREVALENCE_COLUMNS = {"period": ("week", None), "value": ("prevalence", "percent"),
+                      "ci_low": ("95% CI low", "percent"), "ci_high": ("95% CI high", "percent"),
+                      "violating": ("found violating", "count"), "audited": ("listings audited", "count")}
 
 
 def headline_cards(conn, market: str, week: str) -> list[Card]:

@@ -94,7 +94,8 @@ def groups() -> dict[str, str]:
 
 
 def pillar_table(card: Scorecard, pillar: str, deep_dives: dict[str, str] | None = None) -> str:
-    """One pillar's metrics: value, change, confidence, threshold status and a 13-week sparkline; with
+    """One pillar's metrics, important columns first: value, change, confidence and status, then the context (the
+    usual level, a 13-week sparkline); with
     `deep_dives` ({metric: trusted link HTML}, e.g. `gnelib.reporting.flagged.deep_dive_anchors`) a "Deep dive"
     column links each flagged metric to its report."""
     rows = card.rows[card.rows["pillar"] == pillar].sort_values("title")
@@ -109,10 +110,10 @@ def pillar_table(card: Scorecard, pillar: str, deep_dives: dict[str, str] | None
     table = pd.DataFrame({
         "Metric": rows["title"].to_numpy(),
         "Value": [format_value(v, d.format) for v, d in zip(rows["current"], definitions, strict=True)],
-        "Usual level": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
         "Change": [format_change(v, d.format) for v, d in zip(rows["abs_change"], definitions, strict=True)],
         "Confidence": [format_p_value(p) for p in rows["p_adjusted"]],
         "Status": [_status_text(r) for _, r in rows.iterrows()],
+        "Usual level": [format_value(v, d.format) for v, d in zip(rows["baseline"], definitions, strict=True)],
         "Trend (13 weeks)": [sparkline(card.trends[name]["value"], tone=_palette(t))
                              for name, t in zip(rows["metric"], tones, strict=True)],
     })

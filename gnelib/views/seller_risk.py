@@ -30,19 +30,21 @@ from gnelib.viz.blocks import Card
 NEW_SELLER_BAND = "<30d"
 COHORT_BASELINE_WEEKS = 8  # reference weeks for the new-seller shares, ending a month before the report week
 HEALTH_METRICS = ("seller_ban_rate", "repeat_offender_rate", "detection_to_action_hours")
+# Important columns first (issue 17): segment (or seller), value, change, verdict, then the context.
 SUMMARY_COLUMNS = {"action": ("action", None), "reason": ("reason", None), "this_week": ("this week", "count"),
-                   "baseline": ("weekly average, previous 4 weeks", "decimal"), "change": ("change", "change_count")}
-COHORT_COLUMNS = {"period": ("week", None), "order_share": ("share of orders", "percent"),
+                   "change": ("change", "change_count"), "baseline": ("weekly average, previous 4 weeks", "decimal")}
+COHORT_COLUMNS = {"period": ("week", None), "cancel_share": ("share of seller-fault cancellations", "percent"),
+                  "enforcement_share": ("share of enforcement actions", "percent"),
+                  "order_share": ("share of orders", "percent"),
                   "new_cancels": ("seller-fault cancellations by new sellers", "count"),
-                  "cancel_share": ("share of seller-fault cancellations", "percent"),
-                  "new_actions": ("enforcement actions on new sellers", "count"),
-                  "enforcement_share": ("share of enforcement actions", "percent")}
-RISKY_SELLER_COLUMNS = {"seller_id": ("seller id", "id"), "tenure_days": ("days since joining", "count"),
-                        "orders": ("orders this week", "count"),
+                  "new_actions": ("enforcement actions on new sellers", "count")}
+RISKY_SELLER_COLUMNS = {"seller_id": ("seller id", "id"),
                         "seller_fault_cancels": ("seller-fault cancellations", "count"),
-                        "cancel_rate": ("seller-fault cancel rate", "percent"),
                         "excess_cancels": ("cancellations above the market rate", "decimal"),
+                        "cancel_rate": ("seller-fault cancel rate", "percent"),
                         "enforcement": ("latest enforcement (action · reason · date)", None),
+                        "orders": ("orders this week", "count"),
+                        "tenure_days": ("days since joining", "count"),
                         "actions_to_date": ("actions to date", "count")}
 
 

@@ -135,10 +135,10 @@ def test_root_cause_rows_read_worse_or_better_sort_by_share_and_explain_offsets(
     page = view.root_cause_table(result_for("refund_rate", change, root_cause=root))
     rows = [[html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
             for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S)]
-    table = {row[0]: row for row in rows if row}  # Segment, Share of change, Driven by, ...
+    table = {row[0]: row for row in rows if row}  # Segment, Rate now, Share of change, Adjusted p, Driven by, ...
     assert "worse/better" not in page
-    assert table["category books"][2] == "its rate got worse" and table["category toys"][2] == "its rate got better"
-    shares = [float(row[1].rstrip("%")) for row in rows if row]
+    assert table["category books"][4] == "its rate got worse" and table["category toys"][4] == "its rate got better"
+    shares = [float(row[2].rstrip("%")) for row in rows if row]
     assert shares == sorted(shares, reverse=True)
     books = root.segments.set_index("value").loc["books", "explained_share"]
     sums = cube.groupby(["period", "category"])[["numerator", "denominator"]].sum()
