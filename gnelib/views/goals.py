@@ -31,12 +31,12 @@ RULE = (
     "On track: the projection for the deadline week meets the target. At risk: only the 80% prediction "
     "interval reaches it. Off track: not even the interval does."
 )
-GAP_COLUMNS = {
+GAP_COLUMNS = {  # important columns first (issue 17): market, level, its part of the gap, then the context
     "market": ("market", None),
     "value": ("level (last 4 weeks)", None),
-    "weight": ("weight", "percent"),
     "gap": ("part of the gap", None),
     "share": ("share of the drag", "percent"),
+    "weight": ("weight", "percent"),
 }
 
 
@@ -54,10 +54,10 @@ def progress_of(conn, goals: list[Goal], week: str) -> list[GoalProgress]:
 
 
 def progress_table(progress: list[GoalProgress]) -> str:
-    """One row per goal: market, term, owner, deadline, start and current levels, target, progress
+    """One row per goal, important columns first: goal, market, current level, target, progress
     (`GoalProgress.progress_label`: -100% … 100%, below 0% when the metric moved away from the target, `reached`,
-    `< -100%`, `met at start`), projection with its 80% interval, and the status (▲ on track / met,
-    ▼ off track / missed)."""
+    `< -100%`, `met at start`) and the status (▲ on track / met, ▼ off track / missed); then the projection with its
+    80% interval, deadline, start level, term and owner."""
     rows = []
     for item in progress:
         goal, fmt = item.goal, metrics.get(item.goal.metric).format
@@ -66,18 +66,18 @@ def progress_table(progress: list[GoalProgress]) -> str:
             {
                 "Goal": goal.title,
                 "Market": "all markets" if goal.is_global else goal.market,
-                "Term": goal.term,
-                "Owner": goal.owner,
-                "Deadline": goal.deadline.isoformat(),
-                "Start": format_value(item.start_level, fmt),
                 "Now": format_value(item.current, fmt),
                 "Target": format_value(goal.target, fmt),
                 "Progress": item.progress_label,
+                "Status": item.status,
                 "Projected": "–" if end is None else format_value(end["mean"], fmt),
                 "80% interval": "–"
                 if end is None
                 else f"{format_value(end['lower_80'], fmt)} to {format_value(end['upper_80'], fmt)}",
-                "Status": item.status,
+                "Deadline": goal.deadline.isoformat(),
+                "Start": format_value(item.start_level, fmt),
+                "Term": goal.term,
+                "Owner": goal.owner,
             }
         )
     frame = pd.DataFrame(rows)

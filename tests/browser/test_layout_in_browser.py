@@ -32,8 +32,8 @@ TABLE_HEADERS = """[...document.querySelectorAll("main table")].map(t =>
 # kind on every page; a table of no known kind fails, so a new table is placed in a kind (or a new kind is added).
 LEADING_COLUMNS = {
     "metrics": [r"Metric \| Value(, W\d\d[^|]*)? \| Change( \| Confidence \| Status)?( \||$)"],
-    # goals (gnelib/views/goals.py, being reworked under another change): checked as they are for now
-    "goals": [r"Goal \| Market \|", r"market \| level \(last 4 weeks\) \|"],
+    "goals": [r"Goal \| Market \| Now \| Target \| Progress \| Status \|",
+              r"market \| level \(last 4 weeks\) \| part of the gap \| share of the drag \|"],
     "root cause": [r"Segment \| (Rate now|Now) \| Share of change \| Adjusted p \| Driven by \|"],
     "breakdown": [r"[A-Z][\w ]* \| Rate now \| Change \| Mix effect \| Rate effect \|",
                   r"[A-Z][\w ]* \| Now \| Change \| Share of change \|"],
@@ -145,6 +145,7 @@ def test_the_leading_column_kinds_are_not_vacuous():
     assert table_kind(["Carrier", "Rate now", "Change", "Mix effect", "Rate effect", "Rate before"]) == "breakdown"
     assert table_kind(["", "control", "treatment", "absolute change"]) is None
     assert table_kind(["check", "result", "verdict"]) == "checks"
+    assert table_kind(["Goal", "Market", "Term", "Owner", "Deadline", "Start", "Now", "Target"]) is None
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)
