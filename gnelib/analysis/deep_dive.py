@@ -212,7 +212,7 @@ def finding_carried(conn, finding: pd.Series, min_volume: float = 30, alpha: flo
     root cause (nothing is said); a segment-level finding is its own segment (nothing more is said)."""
     from gnelib import metrics
 
-    if finding["dimension"] != TOTAL or not finding["flag"]:
+    if finding["dimension"] != TOTAL or not finding.get("flag", True):  # saved findings are all flagged
         return Carried()
     definition = metrics.get(finding["metric"])
     if definition.kind == "duration":

@@ -20,9 +20,8 @@ import pandas as pd
 
 from gnelib.analysis.headlines import HEADLINE_COLUMNS, Published, week_headlines
 from gnelib.atomic import atomic_write_text, move_aside
-from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
 from gnelib.periods import shift_week
-from gnelib.reporting.environment import environment_set
+from gnelib.reporting.environment import REPORTS_DIR_ENV_VAR, environment_set, kernel_environment
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.spec import RunSpec
 
@@ -33,7 +32,6 @@ MAX_DEEP_DIVES = 24
 """At most this many flagged deep dives per week in all."""
 FINDINGS_NAME = "findings.json"
 PLANNED_NAME = "deep_dives.json"
-REPORTS_DIR_ENV_VAR = "GNE_REPORTS_DIR"
 VERDICT_ORDER = {"bad": 0, "good": 1, "neutral": 2}
 FINDING_COLUMNS = [
     "metric", "market", "week", "read_week", "verdict", "direction", "baseline", "current", "abs_change",
@@ -73,17 +71,6 @@ def capped(table: pd.DataFrame, per_market: int = MAX_PER_MARKET, limit: int = M
     return kept.head(limit).reset_index(drop=True)
 
 
-def kernel_environment(facts) -> dict[str, str]:
-    """The environment the kernels read the warehouse under (see batch `_execute`), without the memory settings."""
-    from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
-
-    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
-                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable)}
-    if facts.config is not None:
-        environment[CONFIG_ENV_VAR] = str(facts.config)
-    return environment
-
-
 def fingerprint(facts) -> str:
     """What a week's findings depend on: the data version and gnelib's code."""
     from gnelib.code_version import code_hash
@@ -115,7 +102,7 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
     from gnelib.reporting.aggregates import STORE_FOLDER, prepare_store
     from gnelib.warehouse import connect
 
-    environment = kernel_environment(facts)
+    environment = kernel_environment(facts, reports_dir)
     if prepare:
         environment.update(prepare_store(reports_dir, facts.data_version, [week], environment))
     else:
@@ -126,7 +113,10 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
         table = scan(conn, week)
         numbers = (week_headlines(conn, week, sorted(set(table["metric"]))) if headlines
                    else pd.DataFrame(columns=HEADLINE_COLUMNS))
-        return explain_findings(conn, findings(table)).reindex(columns=FINDING_COLUMNS), numbers
+        found = findings(table)
+        if headlines:  # what carried each finding, for the digest's sentences (a week scanned only to compare
+            found = explain_findings(conn, found)  # with needs none: its findings only say new / ongoing / resolved)
+        return found.reindex(columns=FINDING_COLUMNS), numbers
 
 
 def save_week(reports_dir: Path, week: str, table: pd.DataFrame, headlines: pd.DataFrame | None, stamp: str) -> Path:
