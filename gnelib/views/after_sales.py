@@ -33,7 +33,6 @@ from gnelib.views.common import (
 )
 from gnelib.viz.blocks import Card
 
-DRIVER_DIMENSIONS = ("category", "channel")  # where the report looks for what drives a change
 ORDER_METRICS = ("refund_rate", "counterfeit_claim_rate", "not_as_described_rate")
 REQUEST_METRICS = ("dispute_escalation_rate", "dispute_seller_win_rate", "median_hours_to_refund")
 # Important columns first (issue 17): segment, value, change, then the context (baseline, counts).
@@ -134,7 +133,7 @@ def key_insights(conn, market: str, week: str, limit: int = 6) -> list[Insight]:
     label = market_label(market)
     found = []
     for name in (*ORDER_METRICS, "dispute_escalation_rate", "median_hours_to_refund"):
-        found += dive_insights(conn, name, market, week, dimensions=DRIVER_DIMENSIONS, pairs=())
+        found += dive_insights(conn, name, market, week)  # the deep dive's own root cause: one "carried by"
     mix = _mix_finding(request_mix(conn, market, week), week, label)
     return ranked(_one_per_metric(found) + ([mix] if mix else []), limit)
 
