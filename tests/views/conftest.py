@@ -5,8 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from template_runs import discard_kernels
 
 from gnelib.warehouse import connect
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_kernels():
+    """The warm kernels the template tests share (template_runs.py) are stopped when the session ends."""
+    yield
+    discard_kernels()
 
 
 @pytest.fixture(scope="session")
