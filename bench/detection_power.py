@@ -49,6 +49,7 @@ from gnelib.evaluation.power import (
     SIZE_LABELS,
     generator_events,
     ideal_recall,
+    is_event,
     quiet_cells,
     recall_table,
     score_incidents,
@@ -289,8 +290,8 @@ def run_null(index: int, seed: int, args, workdir: Path, rng: np.random.Generato
     cells = quiet_cells(table, found, set(), events)
     cells["copy"] = index
     results.null_cells.append(cells)
-    keys = list(table[["metric", "week"]].itertuples(index=False, name=None))
-    table = table.assign(generator_event=[key in events for key in keys], copy=index)
+    keys = list(table[["market", "metric", "week"]].itertuples(index=False, name=None))
+    table = table.assign(generator_event=[is_event(events, *key) for key in keys], copy=index)
     results.null_p.append(table[["metric", "market", "week", "dimension", "segment", "p_value", "flag",
                                  "generator_event", "copy"]])
     print(f"  null copy {index}: weeks {weeks[0]}..{weeks[-1]} scanned, {len(found)} findings", flush=True)
@@ -388,7 +389,8 @@ def print_false_alarms(results: Results) -> dict[str, float]:
             print("  by metric: " + ", ".join(f"{metric} {count}" for metric, count in by_metric.items()))
         events = pd.concat([cells, null], ignore_index=True)
         events = events[events["generator_event"]]
-        print(f"Generator's own events (mega-sale volume, experiment switch-on/off; not counted above): "
+        print(f"Generator's own events (mega-sale volume, experiment switch-on/off, policy launches; not counted "
+              "above): "
               f"flagged {int(events['alarm'].sum())}/{len(events)}")
     return figures
 

@@ -41,6 +41,16 @@ MIN_BASELINE = 4
 """Fewest usable history weeks for a baseline."""
 MIN_PHI = 0.25
 TRIM_CHI2 = stats.chi2.isf(0.001, 1)
+REFITS = 3
+"""Times `assess` refits the variance model on the usual weeks only (see `fit_dispersion`): a first fit on every
+week lets mega-sale weeks, past incidents and a launched policy's step inflate τ², so real moves read as noise
+and quiet weeks' p-values bunch towards 1; each refit leaves out the weeks the previous fit found unusual."""
+TRUNCATED_Z2 = float(1 - 2 * EXCLUDE_Z * stats.norm.pdf(EXCLUDE_Z) / (2 * stats.norm.cdf(EXCLUDE_Z) - 1))
+"""E[z² | |z| < `EXCLUDE_Z`] of a standard normal (0.973): the mean square of the weeks a refit keeps."""
+CHI2_MEDIAN = float(stats.chi2.median(1))
+TRUNCATED_CHI2_MEDIAN = float(stats.norm.ppf(0.5 + 0.5 * (stats.norm.cdf(EXCLUDE_Z) - 0.5)) ** 2)
+"""The median of z² for a standard normal truncated to |z| < `EXCLUDE_Z` (0.4525): what a refit on the usual
+weeks aims at."""
 
 
 @dataclass
@@ -57,6 +67,9 @@ class CellSeries:
     unit_variance: np.ndarray
     event_size: np.ndarray
     typical_events: np.ndarray
+    proportion: np.ndarray | None = None
+    """Cells whose every week's numerator is at most its denominator (a share of the denominator's rows, even when
+    the rows are clustered by seller): their sampling variance has the binomial floor b(1 − b)/n, not b/n."""
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, keys: list[str], periods: list[str], kind: str) -> "CellSeries":
@@ -81,8 +94,11 @@ class CellSeries:
         else:
             volume = arrays["denominator"] if kind == "ratio" else np.ones_like(arrays["numerator"])
             events = np.where(binary[:, None], arrays["numerator"], np.nan_to_num(effective))
+        with _quiet():
+            proportion = np.all(~present | (arrays["numerator"] <= arrays["denominator"]), axis=1)
         return cls(kind, list(periods), wide.index.to_frame(index=False), arrays, volume, events, binary,
-                   np.nan_to_num(unit_variance), np.nan_to_num(event_size, nan=1.0), np.nan_to_num(typical))
+                   np.nan_to_num(unit_variance), np.nan_to_num(event_size, nan=1.0), np.nan_to_num(typical),
+                   proportion)
 
     @property
     def value(self) -> np.ndarray:
@@ -93,9 +109,13 @@ class CellSeries:
         n = self.volume[:, week]
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.kind == "ratio":
-                floor = np.maximum(baseline, 1 / n)
-                binary = floor * np.maximum(1 - baseline, 1 / n) / n
-                return np.where(self.binary, binary, np.maximum(self.unit_variance, floor) / n)
+                rate = np.maximum(baseline, 1 / n)
+                binomial = rate * np.maximum(1 - baseline, 1 / n)
+                # the floor of a clustered ratio: binomial for a share of rows (a 98 % valid-tracking rate has
+                # b(1 − b) = 0.02, not b = 0.98), Poisson for amounts and rates per unit
+                proportion = self.binary if self.proportion is None else self.proportion
+                floor = np.where(proportion, binomial, rate)
+                return np.where(self.binary, binomial / n, np.maximum(self.unit_variance, floor) / n)
             if self.kind == "count":
                 return np.maximum(baseline, 1.0)
             if self.kind == "sum":
@@ -165,13 +185,22 @@ def _trend(values: np.ndarray, usable: np.ndarray, at: float) -> tuple[np.ndarra
     return np.maximum(y_mean + slope * offset, 0.0), share
 
 
-def fit_dispersion(series: CellSeries, history: int) -> Dispersion:
-    """Fit φ and τ² on every cell-week that has a baseline, the newest week left out."""
+def fit_dispersion(series: CellSeries, history: int, skip: np.ndarray | None = None) -> Dispersion:
+    """Fit φ and τ² on every cell-week that has a baseline, the newest week left out.
+
+    The least-squares fit sets the model's shape (how the variance grows with volume); its scale is then set
+    robustly, so that the median standardised squared residual is χ²₁'s median (0.455): mega-sale weeks or a
+    launched policy's step spread over many cell-weeks cannot inflate it so far that they never stand out. With
+    `skip` (cells × weeks, the weeks `assess` found unusual) only the usual weeks' residuals count, against
+    baselines without the unusual ones — as `assess` judges — and the median aimed at is that of a normal
+    truncated at `EXCLUDE_Z` (`TRUNCATED_CHI2_MEDIAN`), so leaving out the |z| ≥ 3 weeks does not shrink it."""
     squared, sampling, level = [], [], []
     for week in range(MIN_BASELINE, len(series.periods) - 1):
-        baseline = rolling_baseline(series, week, history)
+        baseline = rolling_baseline(series, week, history, skip=skip)
         residual = series.value[:, week] - baseline.level
         ok = np.isfinite(residual)
+        if skip is not None:
+            ok &= ~skip[:, week]
         squared.append((residual[ok] ** 2) / (1 + baseline.share[ok]))
         sampling.append(series.sampling_variance(baseline.level, week)[ok])
         level.append(baseline.level[ok] ** 2)
@@ -191,6 +220,9 @@ def fit_dispersion(series: CellSeries, history: int) -> Dispersion:
         (phi, tau2), _ = optimize.nnls(design, y[keep] * weight[keep])
         phi = max(phi, MIN_PHI)
         keep = y / np.maximum(phi * v + tau2 * b2, 1e-300) < TRIM_CHI2
+    median = CHI2_MEDIAN if skip is None else TRUNCATED_CHI2_MEDIAN
+    factor = float(np.median(y / np.maximum(phi * v + tau2 * b2, 1e-300))) / median
+    phi, tau2 = phi * factor, tau2 * factor
     return Dispersion(float(phi), float(tau2), int(keep.sum()))
 
 
@@ -206,22 +238,17 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     `expected_events`, `volume` (the ratio's denominator, else the events) and the fitted `phi`, `tau2`.
     """
     dispersion = fit_dispersion(series, history)
-    cells, weeks = series.value.shape
-    last = weeks - 1
-    z = np.full((cells, weeks), np.nan)
-    baselines = np.full((cells, weeks), np.nan)
-    flagged = np.zeros((cells, weeks), dtype=bool)
-    for week in range(weeks):
-        baseline = rolling_baseline(series, week, history, skip=flagged)
-        variance = dispersion.variance(series.sampling_variance(baseline.level, week), baseline.level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z[:, week] = (series.value[:, week] - baseline.level) / np.sqrt(variance * (1 + baseline.share))
-        baselines[:, week] = baseline.level
-        flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
+    z, flagged = _history(series, dispersion, history)
+    for _ in range(REFITS):
+        dispersion = fit_dispersion(series, history, skip=flagged)
+        z, flagged = _history(series, dispersion, history)
+    last = series.value.shape[1] - 1
     current = rolling_baseline(series, last, history, skip=flagged)
-    scale = cell_scale(z[:, :last])
+    usual = ~flagged[:, :last]
+    scale = cell_scale(z[:, :last], usual)
     z_cell = z / scale[:, None]
-    tails = fit_tails(z_cell[:, :last])
+    tails = fit_tails(np.where(usual, z_cell[:, :last], np.nan),
+                      bounds=np.broadcast_to((EXCLUDE_Z / scale)[:, None], usual.shape))
     week_p = tails.p_value(z_cell[:, last])
     running = _running(z, flagged, last)
     window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
@@ -246,16 +273,38 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     return table
 
 
+def _history(series: CellSeries, dispersion: Dispersion, history: int) -> tuple[np.ndarray, np.ndarray]:
+    """(z, flagged), cells × weeks: each week against its baseline, oldest first, leaving weeks already flagged
+    (|z| ≥ `EXCLUDE_Z`) out of later baselines."""
+    cells, weeks = series.value.shape
+    z = np.full((cells, weeks), np.nan)
+    flagged = np.zeros((cells, weeks), dtype=bool)
+    for week in range(weeks):
+        baseline = rolling_baseline(series, week, history, skip=flagged)
+        variance = dispersion.variance(series.sampling_variance(baseline.level, week), baseline.level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z[:, week] = (series.value[:, week] - baseline.level) / np.sqrt(variance * (1 + baseline.share))
+        flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
+    return z, flagged
+
+
 CELL_PRIOR_WEEKS = 10
 """How many weeks' worth of weight the level's model gets against a cell's own history in `cell_scale`."""
 
 
-def cell_scale(z_history: np.ndarray) -> np.ndarray:
+def cell_scale(z_history: np.ndarray, usual: np.ndarray | None = None) -> np.ndarray:
     """Each cell's own noise relative to its level's model: √ of a shrunken mean of its past z² (winsorised at
     `EXCLUDE_Z` so past incidents do not dominate), pulled towards 1 with `CELL_PRIOR_WEEKS` of prior weight — an
     empirical-Bayes variance ratio. A segment whose membership churns (new-seller tenure bands) is noisier than
-    the model says; this keeps it from raising alarm after alarm. Floored at 0.7."""
-    squared = np.minimum(z_history**2, EXCLUDE_Z**2)
+    the model says; this keeps it from raising alarm after alarm. Floored at 0.7.
+
+    With `usual` (cells × weeks) only those weeks count, each z² scaled by 1 / `TRUNCATED_Z2` (they all stand
+    within `EXCLUDE_Z`): the weeks `assess` found unusual are evidence of a change, not of the cell's noise — a
+    step that stays flagged for nine weeks would otherwise double the cell's scale and hide the next incident."""
+    if usual is None:
+        squared = np.minimum(z_history**2, EXCLUDE_Z**2)
+    else:
+        squared = np.where(usual, z_history**2 / TRUNCATED_Z2, np.nan)
     count = np.sum(np.isfinite(squared), axis=1)
     total = np.nansum(squared, axis=1)
     return np.sqrt(np.maximum((CELL_PRIOR_WEEKS + total) / (CELL_PRIOR_WEEKS + count), 0.7**2))
@@ -280,21 +329,31 @@ LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))
 """Bounds of (log df, log scale) in `fit_tails`."""
 
 
-def fit_tails(z: np.ndarray, max_points: int = 20_000) -> Tails:
+def fit_tails(z: np.ndarray, max_points: int = 20_000, bounds: np.ndarray | None = None) -> Tails:
     """Fit `Tails` to the finite standardised residuals of past weeks (maximum likelihood, centre fixed at 0, over
     log df and log scale — the optimum `scipy.stats.t.fit(values, floc=0)` finds, an order of magnitude faster);
-    a normal when there are fewer than 50 of them."""
-    values = z[np.isfinite(z)]
+    a normal when there are fewer than 50 of them.
+
+    `bounds` (same shape as `z`): each value was only kept because |z| < its bound (the usual weeks of `assess`),
+    so the likelihood is the t's truncated to (−bound, bound) — log f(z) − log P(|T| < bound) — and the fit still
+    estimates the untruncated tails the p-values need."""
+    finite = np.isfinite(z)
+    values = z[finite]
+    limits = None if bounds is None else np.asarray(bounds, dtype=float)[finite]
     if values.size < 50:
         return Tails(1e6, 1.0)
     if values.size > max_points:
-        values = np.random.default_rng(0).choice(values, max_points, replace=False)
+        chosen = np.random.default_rng(0).choice(values.size, max_points, replace=False)
+        values = values[chosen]
+        limits = None if limits is None else limits[chosen]
     squared = values**2
 
     def negative_log_likelihood(theta: np.ndarray) -> float:
         df, scale = np.exp(np.clip(theta, LOG_T_BOUNDS[0], LOG_T_BOUNDS[1]))
         value = -(values.size * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(np.pi * df)
                                  - np.log(scale)) - (df + 1) / 2 * np.log1p(squared / (scale**2 * df)).sum())
+        if limits is not None:
+            value += np.log(np.maximum(1 - 2 * special.stdtr(df, -limits / scale), 1e-300)).sum()
         return float(value) if np.isfinite(value) else np.inf
 
     start = np.log([10.0, max(float(np.sqrt(squared.mean())), 1e-6)])
@@ -319,7 +378,8 @@ def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
 
 def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", newest_z: np.ndarray,
                   flagged: np.ndarray, history: int, scale: np.ndarray) -> dict[str, np.ndarray]:
-    """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out)."""
+    """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out; no
+    week of the window before the newest one flagged)."""
     cells, weeks = series.value.shape
     best = {name: np.full(cells, np.nan) for name in ("baseline", "current", "z", "p_value", "weeks")}
     best["p_value"][:] = 1.0
@@ -336,7 +396,11 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", ne
             spread = variances.sum(axis=1) / m**2 + centre.share * variances.mean(axis=1)
             z = (mean - baseline) / np.sqrt(spread) / scale
         p = np.minimum(1.0, len(tested) * tails.p_value(z, weeks=m))
-        usable = np.isfinite(z) & (np.sign(z) == np.sign(newest_z)) & (np.abs(newest_z) >= 1)
+        # a window holding a week already found unusual (a mega-sale, an incident's first week) would report
+        # that week again as a "drift": only windows of usual weeks look for a shift no single week showed
+        earlier_flagged = flagged[:, start:weeks - 1].any(axis=1)
+        usable = (np.isfinite(z) & (np.sign(z) == np.sign(newest_z)) & (np.abs(newest_z) >= 1)
+                  & ~earlier_flagged)
         better = usable & (p < best["p_value"])
         for name, values in (("baseline", baseline), ("current", mean), ("z", z), ("p_value", p)):
             best[name] = np.where(better, values, best[name])

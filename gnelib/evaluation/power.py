@@ -89,10 +89,13 @@ def recall_table(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(table).T
 
 
-def generator_events(conn: object, weeks: Sequence[str]) -> set[tuple[str, str]]:
+def generator_events(conn: object, weeks: Sequence[str]) -> set[tuple[str, ...]]:
     """(metric, week) pairs where the generator itself moves a metric in every market: orders and GMV in the
     mega-sale weeks (9.9, 10.10, 11.11; docs/warehouse.md) and the week after, and each experiment's primary
-    metric in its first week and the week after its last (a real effect switches on and off)."""
+    metric in its first week and the week after its last (a real effect switches on and off); and (metric, week,
+    market) triples for a launched policy's metric in its market from the launch week until the step has become
+    the cell's level (`POLICY_WEEKS` later: the scan rightly calls it sustained while its baseline holds weeks from
+    before the launch). `is_event` reads both."""
     year = weeks[0][:4]
     events = set()
     for month in (9, 10, 11):
@@ -104,7 +107,23 @@ def generator_events(conn: object, weeks: Sequence[str]) -> set[tuple[str, str]]
         if design.true_effect:
             events.add((design.primary_metric, week_of(design.start_date)))
             events.add((design.primary_metric, shift_week(week_of(design.end_date), 1)))
+    try:
+        launches = conn.sql("SELECT metric, market, launch_date FROM policy_launches")
+    except Exception:  # a warehouse without policy launches (older generator, other projects)
+        return events
+    for launch in launches.itertuples(index=False):
+        first = week_of(launch.launch_date)
+        events |= {(launch.metric, shift_week(first, offset), launch.market) for offset in range(POLICY_WEEKS + 1)}
     return events
+
+
+POLICY_WEEKS = 12
+"""Weeks after a policy launch its metric counts as a generator event in the launched market (the scan's history)."""
+
+
+def is_event(events: set[tuple[str, ...]], market: str, metric: str, week: str) -> bool:
+    """Whether `generator_events` holds this market × metric × week (an all-market or a one-market event)."""
+    return (metric, week) in events or (metric, week, market) in events
 
 
 def touched_cells(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> set[tuple[str, str, str]]:
@@ -140,7 +159,7 @@ def quiet_cells(
     events = set(events)
     flagged = set(found[KEYS].itertuples(index=False, name=None)) if len(found) else set()
     keys = list(table.itertuples(index=False, name=None))
-    table["generator_event"] = [(metric, week) in events for _, metric, week in keys]
+    table["generator_event"] = [is_event(events, market, metric, week) for market, metric, week in keys]
     table["touched"] = [key in touched for key in keys]
     table["quiet"] = ~table["touched"] & ~table["generator_event"]
     table["alarm"] = [key in flagged for key in keys]

@@ -87,3 +87,21 @@ def test_ideal_recall_is_the_power_of_a_bonferroni_z_test():
     # A two-week incident of 3 SE a week is combined as √(3² + 3²) = 4.243 SE.
     sustained = ideal_recall([[3.0, 3.0]], [20], budget=0.02)[0]
     assert abs(sustained - (1 - 0.5 * math.erfc((4.2426407 - 3.2905267) / math.sqrt(2)))) < 1e-4
+
+
+def test_a_policy_launch_is_a_generator_event_in_its_own_market_only(small_warehouse):
+    from gnelib.evaluation.power import POLICY_WEEKS, generator_events, is_event
+    from gnelib.periods import shift_week, week_of
+    from gnelib.warehouse import connect
+
+    conn = connect(small_warehouse)
+    launches = conn.sql("SELECT metric, market, launch_date FROM policy_launches").drop_duplicates()
+    events = generator_events(conn, ["2026-W40"])
+    for launch in launches.itertuples(index=False):
+        first = week_of(launch.launch_date)
+        assert is_event(events, launch.market, launch.metric, first)
+        assert is_event(events, launch.market, launch.metric, shift_week(first, POLICY_WEEKS))
+        assert not is_event(events, launch.market, launch.metric, shift_week(first, POLICY_WEEKS + 1))
+        assert not is_event(events, launch.market, launch.metric, shift_week(first, -1))
+    assert not is_event(events, "US", "valid_tracking_rate", "2026-W30")  # US never launches
+    assert is_event(events, "US", "orders", week_of(pd.Timestamp("2026-10-10")))  # all-market events still count
