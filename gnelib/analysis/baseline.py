@@ -347,13 +347,15 @@ def fit_tails(z: np.ndarray, max_points: int = 20_000, bounds: np.ndarray | None
         values = values[chosen]
         limits = None if limits is None else limits[chosen]
     squared = values**2
+    if limits is not None:  # one bound per cell: the truncation term needs each distinct bound once
+        limits, repeats = np.unique(limits, return_counts=True)
 
     def negative_log_likelihood(theta: np.ndarray) -> float:
         df, scale = np.exp(np.clip(theta, LOG_T_BOUNDS[0], LOG_T_BOUNDS[1]))
         value = -(values.size * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(np.pi * df)
                                  - np.log(scale)) - (df + 1) / 2 * np.log1p(squared / (scale**2 * df)).sum())
         if limits is not None:
-            value += np.log(np.maximum(1 - 2 * special.stdtr(df, -limits / scale), 1e-300)).sum()
+            value += (repeats * np.log(np.maximum(1 - 2 * special.stdtr(df, -limits / scale), 1e-300))).sum()
         return float(value) if np.isfinite(value) else np.inf
 
     start = np.log([10.0, max(float(np.sqrt(squared.mean())), 1e-6)])
