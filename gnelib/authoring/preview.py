@@ -16,8 +16,8 @@ from gnelib.authoring.template import sync_pair
 from gnelib.check import check_project
 from gnelib.errors import GneError
 from gnelib.reporting import worker
-from gnelib.reporting.batch import kernel_environment
 from gnelib.reporting.command import shown
+from gnelib.reporting.environment import kernel_environment
 from gnelib.reporting.facts import resolve_project
 from gnelib.reporting.params import ValidationContext
 from gnelib.reporting.plan import build_spec

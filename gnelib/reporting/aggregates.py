@@ -1,13 +1,11 @@
 """Before the kernels start: compute once what the batch's scans will ask for (the batch aggregate store) and
-the weekly scans themselves (kept in the store, read by every kernel), and choose the DuckDB memory each process
-may use.
+the weekly scans themselves (kept in the store, read by every kernel).
 
 The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later batch on the same data, catalog
 and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
 """
 
 import dataclasses
-import os
 import shutil
 import sys
 import time
@@ -20,13 +18,9 @@ from gnelib.code_version import code_hash
 from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, Request, fill
 from gnelib.reporting.environment import environment_set
 from gnelib.warehouse import connect
-from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR
 
 STORE_FOLDER = ".aggregates"
 KEEP_STORES = 3
-MEMORY_SHARE = 0.6  # of the machine's memory, split between the parent's aggregate pass and the workers
-MIN_LIMIT_MB = 256
-MAX_LIMIT_MB = 640  # per process: with Python and pandas on top, a process stays under 1 GB; DuckDB spills beyond
 
 
 def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str],
@@ -80,17 +74,6 @@ def readable_store(folder: Path) -> AggregateStore:
               "computed again", file=sys.stderr, flush=True)
         store = AggregateStore(folder)
     return store
-
-
-def memory_limit(workers: int) -> str:
-    """`GNE_DUCKDB_MEMORY_LIMIT` if set, else `MEMORY_SHARE` of the machine's memory split over the workers and
-    the parent, at most `MAX_LIMIT_MB` (DuckDB spills to its temporary directory beyond it)."""
-    given = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
-    if given:
-        return given
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    share = int(total * MEMORY_SHARE / (workers + 1) / 2**20)
-    return f"{min(max(share, MIN_LIMIT_MB), MAX_LIMIT_MB)}MB"
 
 
 def _prune(parent: Path, keep: Path) -> None:

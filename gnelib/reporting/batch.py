@@ -13,21 +13,18 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gnelib.atomic import is_no_space, remove_temporaries
-from gnelib.config import CATALOG_ENV_VAR, CONFIG_ENV_VAR, WAREHOUSE_ENV_VAR
-from gnelib.metrics.catalog import UNAVAILABLE_ENV_VAR
 from gnelib.reporting import worker
-from gnelib.reporting.aggregates import STORE_FOLDER, memory_limit, prepare_store
+from gnelib.reporting.aggregates import prepare_store
 from gnelib.reporting.alerts import alert_settings, send_alerts
 from gnelib.reporting.digest import publish_digests, weeks_to_compare
+from gnelib.reporting.environment import kernel_environment
 from gnelib.reporting.facts import WarehouseFacts
-from gnelib.reporting.flagged import REPORTS_DIR_ENV_VAR
 from gnelib.reporting.index import write_index
 from gnelib.reporting.lifecycle import signals_deferred, stop_workers
 from gnelib.reporting.manifest import load_manifest, save_manifest
 from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.rundir import KERNEL_DIR_ENV, private_run_directory, sweep
 from gnelib.reporting.spec import RunSpec
-from gnelib.warehouse.connection import MEMORY_LIMIT_ENV_VAR, SPILL_DIR_ENV_VAR
 
 FAILED_STATUSES = ("failed", "stale-previous-kept")
 
@@ -119,10 +116,8 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     are killed and waited for, their kernels with them, before the exception goes on (see `lifecycle`)."""
     if not jobs:
         return
-    environment = kernel_environment(facts, options.reports_dir)
     workers = max(1, min(options.workers, len(jobs)))
-    environment[MEMORY_LIMIT_ENV_VAR] = memory_limit(workers)
-    environment[SPILL_DIR_ENV_VAR] = str((options.reports_dir / STORE_FOLDER / "spill").resolve())
+    environment = kernel_environment(facts, options.reports_dir, workers)
     planned = [{"template": job.spec.name, "week": job.spec.week} for job in jobs]
     environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
                                      environment, weeks_to_compare(options.reports_dir, facts, planned)))
@@ -139,16 +134,6 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
             except BaseException:
                 stop_workers(pool)
                 raise
-
-
-def kernel_environment(facts: WarehouseFacts, reports_dir: Path) -> dict[str, str]:
-    """What every report kernel is told: the warehouse, catalog and config, the metrics left out, and the reports
-    directory (links to deep dives, last week's report)."""
-    environment = {WAREHOUSE_ENV_VAR: facts.source, CATALOG_ENV_VAR: str(facts.catalog),
-                   UNAVAILABLE_ENV_VAR: ",".join(facts.unavailable), REPORTS_DIR_ENV_VAR: str(reports_dir.resolve())}
-    if facts.config is not None:
-        environment[CONFIG_ENV_VAR] = str(facts.config)
-    return environment
 
 
 def clean_up_after_kills(reports_dir: Path) -> None:

@@ -21,7 +21,14 @@ from gnelib.analysis.headlines import comparison_words, finding_size, in_page_un
 from gnelib.atomic import atomic_write_text
 from gnelib.formats import format_change, format_p_value, format_relative, format_value
 from gnelib.periods import shift_week
-from gnelib.reporting.flagged import DEEP_DIVE_TEMPLATE, load_week, rank, report_name, week_findings
+from gnelib.reporting.flagged import (
+    DEEP_DIVE_TEMPLATE,
+    load_week,
+    rank,
+    report_name,
+    unscanned_previous_weeks,
+    week_findings,
+)
 from gnelib.reporting.index import DIGEST_NAME
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
 from gnelib.reporting.triage import DIGEST_DATA_NAME
@@ -270,9 +277,7 @@ def digest_weeks(records: list[dict]) -> list[str]:
 def weeks_to_compare(reports_dir: Path, facts, records: list[dict]) -> list[str]:
     """The previous weeks that the digests of `records` will scan for their comparison (no run saved their
     findings): the batch fills their frames together with its own weeks', in one pass."""
-    weeks = digest_weeks(records)
-    previous = {shift_week(week, -1) for week in weeks} - set(weeks)
-    return sorted(week for week in previous if week >= facts.first_week and load_week(reports_dir, week) is None)
+    return unscanned_previous_weeks(reports_dir, facts, digest_weeks(records))
 
 
 def publish_digests(reports_dir: Path, facts, records: list[dict], runs: dict[str, dict]) -> list[Digest]:

@@ -78,37 +78,33 @@ def fingerprint(facts) -> str:
     return f"{facts.data_version}-{code_hash()}"
 
 
-def week_findings(reports_dir: Path, facts, week: str, prepare: bool = False, published: bool = True) -> pd.DataFrame:
-    """`findings(scan(conn, week))` on the batch's warehouse, cached in `reports/<week>/findings.json` for the
-    same data and code. `prepare`: fill the batch aggregate store for `week` first (the kernels reuse it).
-    `published`: this is a run of `week` (its headline numbers are saved too, for next week's restatements);
-    False: an earlier week scanned only for a comparison."""
+def week_findings(reports_dir: Path, facts, week: str, published: bool = True) -> pd.DataFrame:
+    """`findings(scan(conn, week))` on the batch's warehouse (through its aggregate store when one is filled),
+    cached in `reports/<week>/findings.json` for the same data and code. `published`: this is a run of `week`
+    (its headline numbers are saved too, for next week's restatements); False: an earlier week scanned only for
+    a comparison."""
     saved = load_week(reports_dir, week)
     if saved is not None and saved.fingerprint == fingerprint(facts) and (saved.published or not published):
         return saved.findings
-    table, headlines = scan_findings(reports_dir, facts, week, prepare, published)
+    table, headlines = scan_findings(reports_dir, facts, week, published)
     save_week(reports_dir, week, table, headlines if published else None, fingerprint(facts))
     return table
 
 
-def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
-                  headlines: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scan_findings(reports_dir: Path, facts, week: str, headlines: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the weekly scan of `week` in this process, under the kernels' environment and the store if ready:
     (findings, the headline number of every scanned metric × market — empty unless `headlines`)."""
     from gnelib.analysis.deep_dive import explain_findings
     from gnelib.analysis.detection import findings, scan
     from gnelib.code_version import code_hash
     from gnelib.metrics.store import MANIFEST, STORE_ENV
-    from gnelib.reporting.aggregates import STORE_FOLDER, prepare_store
+    from gnelib.reporting.aggregates import STORE_FOLDER
     from gnelib.warehouse import connect
 
     environment = kernel_environment(facts, reports_dir)
-    if prepare:
-        environment.update(prepare_store(reports_dir, facts.data_version, [week], environment))
-    else:
-        store = reports_dir / STORE_FOLDER / f"{facts.data_version}-{code_hash()}"
-        if (store / MANIFEST).is_file():
-            environment[STORE_ENV] = str(store)
+    store = reports_dir / STORE_FOLDER / f"{facts.data_version}-{code_hash()}"
+    if (store / MANIFEST).is_file():
+        environment[STORE_ENV] = str(store)
     with environment_set(environment), connect() as conn:
         table = scan(conn, week)
         numbers = (week_headlines(conn, week, sorted(set(table["metric"]))) if headlines
@@ -117,6 +113,22 @@ def scan_findings(reports_dir: Path, facts, week: str, prepare: bool = False,
         if headlines:  # what carried each finding, for the digest's sentences (a week scanned only to compare
             found = explain_findings(conn, found)  # with needs none: its findings only say new / ongoing / resolved)
         return found.reindex(columns=FINDING_COLUMNS), numbers
+
+
+def prepare_weeks(reports_dir: Path, facts, weeks: Sequence[str]) -> None:
+    """Fill the batch aggregate store for the scans of `weeks` and of the weeks their digests compare with
+    (`unscanned_previous_weeks`), exactly as the batch will ask (`batch._execute`), so the batch then reuses it."""
+    from gnelib.reporting.aggregates import prepare_store
+
+    prepare_store(reports_dir, facts.data_version, weeks, kernel_environment(facts, reports_dir),
+                  unscanned_previous_weeks(reports_dir, facts, weeks))
+
+
+def unscanned_previous_weeks(reports_dir: Path, facts, weeks: Sequence[str]) -> list[str]:
+    """The week before each of `weeks` (not itself one of them, not before the warehouse's first week) that no run
+    has scanned yet: the digests of `weeks` scan it for their comparison."""
+    previous = {shift_week(week, -1) for week in weeks} - set(weeks)
+    return sorted(week for week in previous if week >= facts.first_week and load_week(reports_dir, week) is None)
 
 
 def save_week(reports_dir: Path, week: str, table: pd.DataFrame, headlines: pd.DataFrame | None, stamp: str) -> Path:
@@ -181,9 +193,10 @@ def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], 
     from gnelib.reporting.errors import ParameterError, PlanError
 
     specs, problems = [], []
+    prepare_weeks(reports_dir, context.facts, weeks)
     for week in weeks:
         try:
-            table = week_findings(reports_dir, context.facts, week, prepare=True)
+            table = week_findings(reports_dir, context.facts, week)
         except Exception as error:  # noqa: BLE001 — any engine error: name it, nothing has run yet
             raise PlanError(f"deep_dive: flagged: the weekly scan of {week} failed ({type(error).__name__}: "
                             f"{error}); run `gne check`, or remove `deep_dive: flagged` from the plan.") from None

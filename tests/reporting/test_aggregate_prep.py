@@ -1,14 +1,19 @@
-"""The batch's aggregate preparation: neighbouring weeks share one frame per metric and level, and the digest's
-previous week, scanned from those frames, equals the scan straight from the warehouse."""
+"""The batch's aggregate preparation: neighbouring weeks share one frame per metric and level; the flagged deep
+dives' scan fills exactly what the batch then asks for; and the digest's previous week, scanned from those frames,
+equals the scan straight from the warehouse."""
+
+import re
 
 import pandas as pd
 
 from gnelib.analysis.detection import scan, scan_requests
 from gnelib.metrics.store import STORE_ENV, AggregateStore
 from gnelib.reporting.aggregates import merged, prepare_store
-from gnelib.reporting.environment import environment_set
+from gnelib.reporting.digest import weeks_to_compare
+from gnelib.reporting.environment import environment_set, kernel_environment
+from gnelib.reporting.flagged import prepare_weeks
+from gnelib.reporting.params import ValidationContext
 from gnelib.warehouse import connect
-from gnelib.warehouse.connection import WAREHOUSE_ENV_VAR
 
 WEEK, PREVIOUS = "2026-W47", "2026-W46"
 
@@ -25,9 +30,17 @@ def test_merged_requests_cover_every_week_once_per_metric_and_level(small_wareho
         assert span.first <= request.first and request.last <= span.last
 
 
-def test_previous_week_scanned_from_the_store_equals_the_warehouse(small_warehouse, tmp_path):
-    environment = {WAREHOUSE_ENV_VAR: str(small_warehouse)}
-    prepared = prepare_store(tmp_path, "test", [WEEK], environment, compared=[PREVIOUS])
+def test_the_batch_reuses_the_flagged_scans_store_and_its_previous_week_equals_the_warehouse(
+        small_warehouse_env, tmp_path, capfd):
+    facts = ValidationContext().facts
+    environment = kernel_environment(facts, tmp_path)
+    prepare_weeks(tmp_path, facts, [WEEK])  # what `deep_dive: flagged` does while the plan is expanded
+    first = capfd.readouterr().err
+    compared = weeks_to_compare(tmp_path, facts, [{"template": "weekly_scorecard", "week": WEEK}])
+    assert compared == [PREVIOUS]
+    prepared = prepare_store(tmp_path, facts.data_version, [WEEK], environment, compared)  # what the batch does
+    second = capfd.readouterr().err
+    assert computed(first) > 0 and computed(second) == 0, (first, second)
     assert STORE_ENV in prepared
     store = AggregateStore(prepared[STORE_ENV])
     with environment_set(environment), connect() as conn:
@@ -41,3 +54,8 @@ def test_previous_week_scanned_from_the_store_equals_the_warehouse(small_warehou
     assert stored["flag"].tolist() == direct["flag"].tolist()
     # the tail fit converges to within ~1e-7 of itself when a frame's sums are added in another order
     pd.testing.assert_frame_equal(stored, direct, check_exact=False, rtol=1e-6)
+
+
+def computed(stderr: str) -> int:
+    """The number of metric frames a `prepare_store` computed, from its stderr line."""
+    return int(re.search(r"aggregates: (\d+) metric frames computed", stderr).group(1))
