@@ -41,16 +41,6 @@ MIN_BASELINE = 4
 """Fewest usable history weeks for a baseline."""
 MIN_PHI = 0.25
 TRIM_CHI2 = stats.chi2.isf(0.001, 1)
-REFITS = 3
-"""Times `assess` refits the variance model on the usual weeks only (see `fit_dispersion`): a first fit on every
-week lets mega-sale weeks, past incidents and a launched policy's step inflate τ², so real moves read as noise
-and quiet weeks' p-values bunch towards 1; each refit leaves out the weeks the previous fit found unusual."""
-TRUNCATED_Z2 = float(1 - 2 * EXCLUDE_Z * stats.norm.pdf(EXCLUDE_Z) / (2 * stats.norm.cdf(EXCLUDE_Z) - 1))
-"""E[z² | |z| < `EXCLUDE_Z`] of a standard normal (0.973): the mean square of the weeks a refit keeps."""
-CHI2_MEDIAN = float(stats.chi2.median(1))
-TRUNCATED_CHI2_MEDIAN = float(stats.norm.ppf(0.5 + 0.5 * (stats.norm.cdf(EXCLUDE_Z) - 0.5)) ** 2)
-"""The median of z² for a standard normal truncated to |z| < `EXCLUDE_Z` (0.4525): what a refit on the usual
-weeks aims at."""
 
 
 @dataclass
@@ -185,22 +175,13 @@ def _trend(values: np.ndarray, usable: np.ndarray, at: float) -> tuple[np.ndarra
     return np.maximum(y_mean + slope * offset, 0.0), share
 
 
-def fit_dispersion(series: CellSeries, history: int, skip: np.ndarray | None = None) -> Dispersion:
-    """Fit φ and τ² on every cell-week that has a baseline, the newest week left out.
-
-    The least-squares fit sets the model's shape (how the variance grows with volume); its scale is then set
-    robustly, so that the median standardised squared residual is χ²₁'s median (0.455): mega-sale weeks or a
-    launched policy's step spread over many cell-weeks cannot inflate it so far that they never stand out. With
-    `skip` (cells × weeks, the weeks `assess` found unusual) only the usual weeks' residuals count, against
-    baselines without the unusual ones — as `assess` judges — and the median aimed at is that of a normal
-    truncated at `EXCLUDE_Z` (`TRUNCATED_CHI2_MEDIAN`), so leaving out the |z| ≥ 3 weeks does not shrink it."""
+def fit_dispersion(series: CellSeries, history: int) -> Dispersion:
+    """Fit φ and τ² on every cell-week that has a baseline, the newest week left out."""
     squared, sampling, level = [], [], []
     for week in range(MIN_BASELINE, len(series.periods) - 1):
-        baseline = rolling_baseline(series, week, history, skip=skip)
+        baseline = rolling_baseline(series, week, history)
         residual = series.value[:, week] - baseline.level
         ok = np.isfinite(residual)
-        if skip is not None:
-            ok &= ~skip[:, week]
         squared.append((residual[ok] ** 2) / (1 + baseline.share[ok]))
         sampling.append(series.sampling_variance(baseline.level, week)[ok])
         level.append(baseline.level[ok] ** 2)
@@ -220,9 +201,6 @@ def fit_dispersion(series: CellSeries, history: int, skip: np.ndarray | None = N
         (phi, tau2), _ = optimize.nnls(design, y[keep] * weight[keep])
         phi = max(phi, MIN_PHI)
         keep = y / np.maximum(phi * v + tau2 * b2, 1e-300) < TRIM_CHI2
-    median = CHI2_MEDIAN if skip is None else TRUNCATED_CHI2_MEDIAN
-    factor = float(np.median(y / np.maximum(phi * v + tau2 * b2, 1e-300))) / median
-    phi, tau2 = phi * factor, tau2 * factor
     return Dispersion(float(phi), float(tau2), int(keep.sum()))
 
 
@@ -238,17 +216,22 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     `expected_events`, `volume` (the ratio's denominator, else the events) and the fitted `phi`, `tau2`.
     """
     dispersion = fit_dispersion(series, history)
-    z, flagged = _history(series, dispersion, history)
-    for _ in range(REFITS):
-        dispersion = fit_dispersion(series, history, skip=flagged)
-        z, flagged = _history(series, dispersion, history)
-    last = series.value.shape[1] - 1
+    cells, weeks = series.value.shape
+    last = weeks - 1
+    z = np.full((cells, weeks), np.nan)
+    baselines = np.full((cells, weeks), np.nan)
+    flagged = np.zeros((cells, weeks), dtype=bool)
+    for week in range(weeks):
+        baseline = rolling_baseline(series, week, history, skip=flagged)
+        variance = dispersion.variance(series.sampling_variance(baseline.level, week), baseline.level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z[:, week] = (series.value[:, week] - baseline.level) / np.sqrt(variance * (1 + baseline.share))
+        baselines[:, week] = baseline.level
+        flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
     current = rolling_baseline(series, last, history, skip=flagged)
-    usual = ~flagged[:, :last]
-    scale = cell_scale(z[:, :last], usual)
+    scale = cell_scale(z[:, :last])
     z_cell = z / scale[:, None]
-    tails = fit_tails(np.where(usual, z_cell[:, :last], np.nan),
-                      bounds=np.broadcast_to((EXCLUDE_Z / scale)[:, None], usual.shape))
+    tails = fit_tails(z_cell[:, :last])
     week_p = tails.p_value(z_cell[:, last])
     running = _running(z, flagged, last)
     window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
@@ -273,38 +256,16 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     return table
 
 
-def _history(series: CellSeries, dispersion: Dispersion, history: int) -> tuple[np.ndarray, np.ndarray]:
-    """(z, flagged), cells × weeks: each week against its baseline, oldest first, leaving weeks already flagged
-    (|z| ≥ `EXCLUDE_Z`) out of later baselines."""
-    cells, weeks = series.value.shape
-    z = np.full((cells, weeks), np.nan)
-    flagged = np.zeros((cells, weeks), dtype=bool)
-    for week in range(weeks):
-        baseline = rolling_baseline(series, week, history, skip=flagged)
-        variance = dispersion.variance(series.sampling_variance(baseline.level, week), baseline.level)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z[:, week] = (series.value[:, week] - baseline.level) / np.sqrt(variance * (1 + baseline.share))
-        flagged[:, week] = np.abs(np.nan_to_num(z[:, week])) >= EXCLUDE_Z
-    return z, flagged
-
-
 CELL_PRIOR_WEEKS = 10
 """How many weeks' worth of weight the level's model gets against a cell's own history in `cell_scale`."""
 
 
-def cell_scale(z_history: np.ndarray, usual: np.ndarray | None = None) -> np.ndarray:
+def cell_scale(z_history: np.ndarray) -> np.ndarray:
     """Each cell's own noise relative to its level's model: √ of a shrunken mean of its past z² (winsorised at
     `EXCLUDE_Z` so past incidents do not dominate), pulled towards 1 with `CELL_PRIOR_WEEKS` of prior weight — an
     empirical-Bayes variance ratio. A segment whose membership churns (new-seller tenure bands) is noisier than
-    the model says; this keeps it from raising alarm after alarm. Floored at 0.7.
-
-    With `usual` (cells × weeks) only those weeks count, each z² scaled by 1 / `TRUNCATED_Z2` (they all stand
-    within `EXCLUDE_Z`): the weeks `assess` found unusual are evidence of a change, not of the cell's noise — a
-    step that stays flagged for nine weeks would otherwise double the cell's scale and hide the next incident."""
-    if usual is None:
-        squared = np.minimum(z_history**2, EXCLUDE_Z**2)
-    else:
-        squared = np.where(usual, z_history**2 / TRUNCATED_Z2, np.nan)
+    the model says; this keeps it from raising alarm after alarm. Floored at 0.7."""
+    squared = np.minimum(z_history**2, EXCLUDE_Z**2)
     count = np.sum(np.isfinite(squared), axis=1)
     total = np.nansum(squared, axis=1)
     return np.sqrt(np.maximum((CELL_PRIOR_WEEKS + total) / (CELL_PRIOR_WEEKS + count), 0.7**2))
@@ -329,33 +290,21 @@ LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))
 """Bounds of (log df, log scale) in `fit_tails`."""
 
 
-def fit_tails(z: np.ndarray, max_points: int = 20_000, bounds: np.ndarray | None = None) -> Tails:
+def fit_tails(z: np.ndarray, max_points: int = 20_000) -> Tails:
     """Fit `Tails` to the finite standardised residuals of past weeks (maximum likelihood, centre fixed at 0, over
     log df and log scale — the optimum `scipy.stats.t.fit(values, floc=0)` finds, an order of magnitude faster);
-    a normal when there are fewer than 50 of them.
-
-    `bounds` (same shape as `z`): each value was only kept because |z| < its bound (the usual weeks of `assess`),
-    so the likelihood is the t's truncated to (−bound, bound) — log f(z) − log P(|T| < bound) — and the fit still
-    estimates the untruncated tails the p-values need."""
-    finite = np.isfinite(z)
-    values = z[finite]
-    limits = None if bounds is None else np.asarray(bounds, dtype=float)[finite]
+    a normal when there are fewer than 50 of them."""
+    values = z[np.isfinite(z)]
     if values.size < 50:
         return Tails(1e6, 1.0)
     if values.size > max_points:
-        chosen = np.random.default_rng(0).choice(values.size, max_points, replace=False)
-        values = values[chosen]
-        limits = None if limits is None else limits[chosen]
+        values = np.random.default_rng(0).choice(values, max_points, replace=False)
     squared = values**2
-    if limits is not None:  # one bound per cell: the truncation term needs each distinct bound once
-        limits, repeats = np.unique(limits, return_counts=True)
 
     def negative_log_likelihood(theta: np.ndarray) -> float:
         df, scale = np.exp(np.clip(theta, LOG_T_BOUNDS[0], LOG_T_BOUNDS[1]))
         value = -(values.size * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(np.pi * df)
                                  - np.log(scale)) - (df + 1) / 2 * np.log1p(squared / (scale**2 * df)).sum())
-        if limits is not None:
-            value += (repeats * np.log(np.maximum(1 - 2 * special.stdtr(df, -limits / scale), 1e-300))).sum()
         return float(value) if np.isfinite(value) else np.inf
 
     start = np.log([10.0, max(float(np.sqrt(squared.mean())), 1e-6)])
