@@ -53,8 +53,10 @@ class RootCause:
         return self.segments.head(n)
 
     def mix_shift_dimension(self) -> str | None:
-        """The dimension whose share movements explain the change while each segment's rate stayed flat."""
-        shifts = self.dimensions[self.dimensions["pure_mix_shift"]]
+        """The dimension whose share movements explain the change while each segment's rate stayed flat, among
+        those with explanatory segments to name (a shift among segments too small to keep names nothing)."""
+        shifts = self.dimensions[self.dimensions["pure_mix_shift"]
+                                 & self.dimensions["dimension"].isin(self.segments["dimension"])]
         return (
             None
             if shifts.empty

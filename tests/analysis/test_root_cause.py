@@ -297,3 +297,15 @@ def test_a_segment_expected_at_zero_that_has_events_is_not_proportional(rng):
     assert not summary.loc["category", "broad_based"] and summary.loc["category", "heterogeneity_p"] < 1e-6
     assert result.segments.iloc[0][["dimension", "value"]].tolist() == ["category", "gift_cards"]
     assert not result.broad_based
+
+
+def test_a_mix_shift_among_segments_too_small_to_keep_names_nothing():
+    """dispute seller win rate in ID, W47 (small warehouse): the category mix moved, but no category kept a row;
+    the sentence must not name one (it used to fail with 'argmax of an empty sequence')."""
+    from gnelib.analysis.root_cause import RootCause, carried
+
+    dimensions = pd.DataFrame({"dimension": ["category"], "pure_mix_shift": [True], "surprise": [0.2]})
+    segments = pd.DataFrame({"dimension": pd.Series([], dtype=str), "value": pd.Series([], dtype=str)})
+    root_cause = RootCause(segments, dimensions, baseline_value=0.45, current_value=0.50)
+    assert root_cause.mix_shift_dimension() is None
+    assert not carried(root_cause).mix_shift
