@@ -71,19 +71,21 @@ def test_ranking_puts_worse_moves_first_then_by_confidence(fresh_findings):
     assert ranked.iloc[0]["verdict"] == "bad"
 
 
-def test_a_windowed_count_matches_a_pandas_recomputation(flagged_run, fresh_findings):
-    """Orders in PH's live channel (the planted mix shift) rose on average over the last weeks: recount them."""
-    row = fresh_findings[(fresh_findings["metric"] == "orders") & (fresh_findings["market"] == "PH")].iloc[0]
-    assert (row["dimension"], row["segment"], row["comparison"]) == ("channel", "live", "window")
+def test_a_segment_sum_matches_a_pandas_recomputation(flagged_run, fresh_findings):
+    """GMV in PH's live channel (the planted mix shift): the finding's current value — its read week, or the mean
+    over its window of weeks — equals a sum over the raw orders; the digest line says the same number."""
+    row = fresh_findings[(fresh_findings["metric"] == "gmv_usd") & (fresh_findings["market"] == "PH")].iloc[0]
+    assert (row["dimension"], row["segment"]) == ("channel", "live")
+    window_weeks = int(row["window_weeks"]) if row["comparison"] == "window" else 1
     with duckdb.connect(str(flagged_run.warehouse), read_only=True) as con:
-        orders = con.execute("SELECT ordered_at FROM orders WHERE market = 'PH' AND channel = 'live'").df()
+        orders = con.execute("SELECT ordered_at, gmv_usd FROM orders WHERE market = 'PH' AND channel = 'live'").df()
     iso = orders["ordered_at"].dt.isocalendar()
-    weeks = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    window = weeks_between(shift_week(row["read_week"], 1 - int(row["window_weeks"])), row["read_week"])
-    expected = weeks.value_counts().reindex(window).fillna(0).mean()
-    assert row["current"] == pytest.approx(expected, rel=1e-12)
-    line = next(line for line in digest_lines(flagged_run) if "Orders in PH, channel live" in line)
-    assert f"to {format_value(expected, 'count')} " in line
+    orders["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    window = weeks_between(shift_week(row["read_week"], 1 - window_weeks), row["read_week"])
+    expected = orders.groupby("week")["gmv_usd"].sum().reindex(window).fillna(0).mean()
+    assert row["current"] == pytest.approx(expected, rel=1e-9)
+    line = next(line for line in digest_lines(flagged_run) if "GMV (USD) in PH, channel live" in line)
+    assert f"to {format_value(expected, 'currency')}" in line
 
 
 def test_new_ongoing_and_resolved_against_the_previous_weeks_findings(flagged_run):
