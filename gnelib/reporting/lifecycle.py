@@ -149,7 +149,10 @@ def stop_workers(pool: ProcessPoolExecutor, timeout: float = EXIT_WAIT_SECONDS) 
     for process in processes:
         process.join(timeout)
     wait_until_gone(kernels, timeout)
+    manager = getattr(pool, "_executor_manager_thread", None)  # CPython's thread that owns the pool's pipes
     pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None:  # else it may close its wake-up pipe while the interpreter's exit hook writes to it
+        manager.join(timeout)
 
 
 def descendants(pid: int) -> list[int]:
