@@ -17,8 +17,9 @@ from gnelib import metrics
 from gnelib.analysis.projection import MIN_POINTS, project
 from gnelib.config import Project, load_project
 from gnelib.datafacts import grain_values
-from gnelib.goals.spec import Goal, check_goals
+from gnelib.goals.spec import Goal, GoalError, check_goals, load_goals
 from gnelib.metrics import Catalog, load_catalog
+from gnelib.metrics.store import Request
 from gnelib.periods import shift_week, trailing_weeks, week_range, week_start, weeks_between
 
 FIT_WEEKS = 26
@@ -106,6 +107,23 @@ def goal_frame(conn, goal: Goal, week: str, by: tuple[str, ...] = ()) -> pd.Data
     window = weeks_between(shift_week(last, 1 - FIT_WEEKS), last)
     used = frame["period"].isin(window) & frame["is_mature"].astype(bool) & frame["value"].notna()
     return frame.assign(used=used)
+
+
+def goal_requests(week: str) -> list[Request]:
+    """The metric frames the goals ask for in reports of `week` (each goal's `goal_frame`, which also holds its
+    start level), for the batch aggregate store to compute once; none when there are no goal files or they have
+    problems (the reports show those)."""
+    try:
+        goals = load_goals()
+    except GoalError:
+        return []
+    requests = []
+    for goal in goals:
+        last = usable_week(week, metrics.get(goal.metric).maturity_days)
+        first = min(start_weeks(goal)[0], shift_week(last, 1 - FIT_WEEKS), key=week_start)
+        level = () if goal.is_global else (_grain(),)
+        requests.append(Request(goal.metric, level, None, "week", first, max(week, goal.start, key=week_start)))
+    return requests
 
 
 def start_weeks(goal: Goal) -> list[str]:

@@ -1,5 +1,5 @@
-"""Before the kernels start: compute once what the batch's scans will ask for (the batch aggregate store) and
-the weekly scans themselves (kept in the store, read by every kernel).
+"""Before the kernels start: compute once what the batch's scans and goal tables will ask for (the batch aggregate
+store) and the weekly scans themselves (kept in the store, read by every kernel).
 
 The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later batch on the same data, catalog
 and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
@@ -15,6 +15,7 @@ from pathlib import Path
 from gnelib.analysis.detection import scan, scan_requests
 from gnelib.atomic import move_aside
 from gnelib.code_version import code_hash
+from gnelib.goals.progress import goal_requests
 from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, Request, fill
 from gnelib.reporting.environment import environment_set
 from gnelib.warehouse import connect
@@ -25,8 +26,8 @@ KEEP_STORES = 3
 
 def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str],
                   compared: Iterable[str] = ()) -> dict:
-    """Fill (or reuse) the store for the scans of `weeks` (and the frames of the `compared` weeks, scanned later
-    for the digest's comparison), reading the warehouse as the kernels will (`environment`); run the scans of
+    """Fill (or reuse) the store for the scans and goals of `weeks` (and the frames of the `compared` weeks, scanned
+    later for the digest's comparison), reading the warehouse as the kernels will (`environment`); run the scans of
     `weeks`; return the environment entries that point kernels at it. Prints one line on stderr. A failure is
     reported and skipped: the kernels then read the warehouse directly, with the same numbers, only slower."""
     scanned = set(weeks)
@@ -36,7 +37,8 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
     try:
         with environment_set({**environment, STORE_ENV: str(folder)}), connect() as conn:
             folder.mkdir(parents=True, exist_ok=True)
-            requests = merged([request for week in sorted(set(weeks)) for request in scan_requests(conn, week)])
+            requests = merged([*(request for week in sorted(weeks) for request in scan_requests(conn, week)),
+                               *(request for week in sorted(scanned) for request in goal_requests(week))])
             computed = fill(conn, readable_store(folder), requests)
             for week in sorted(set(scanned)):
                 scan(conn, week)
