@@ -95,12 +95,17 @@ def usable_week(week: str, maturity_days: int) -> str:
     return candidate
 
 
+def frame_weeks(goal: Goal, week: str) -> tuple[str, str]:
+    """(first, last): the first week of the goal's frame in a report of `week` (its start level's weeks, or the fit
+    window's start if earlier) and the last mature week (`usable_week`), where the fit window ends."""
+    last = usable_week(week, metrics.get(goal.metric).maturity_days)
+    return min(start_weeks(goal)[0], shift_week(last, 1 - FIT_WEEKS), key=week_start), last
+
+
 def goal_frame(conn, goal: Goal, week: str, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """The goal's metric frame from its start (or the fit window, if earlier) to `week`, with `used` marking the
     mature weeks of the fit window."""
-    definition = metrics.get(goal.metric)
-    last = usable_week(week, definition.maturity_days)
-    first = min(start_weeks(goal)[0], shift_week(last, 1 - FIT_WEEKS), key=week_start)
+    first, last = frame_weeks(goal, week)
     where = None if goal.is_global else {_grain(): goal.market}
     frame = metrics.compute(conn, goal.metric, weeks=(first, week), by=list(by), where=where)
     frame = frame.sort_values("period_start").reset_index(drop=True)
@@ -119,8 +124,7 @@ def goal_requests(week: str) -> list[Request]:
         return []
     requests = []
     for goal in goals:
-        last = usable_week(week, metrics.get(goal.metric).maturity_days)
-        first = min(start_weeks(goal)[0], shift_week(last, 1 - FIT_WEEKS), key=week_start)
+        first, _ = frame_weeks(goal, week)
         level = () if goal.is_global else (_grain(),)
         requests.append(Request(goal.metric, level, None, "week", first, max(week, goal.start, key=week_start)))
     return requests

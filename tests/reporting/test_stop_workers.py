@@ -24,7 +24,7 @@ def test_stop_workers_leaves_no_worker_and_no_pool_thread_running(monkeypatch):
     monkeypatch.setattr(process._ExecutorManagerThread, "join_executor_internals", slow_release)
     pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
     assert [future.result() for future in [pool.submit(echo, n) for n in range(4)]] == [0, 1, 2, 3]
-    workers = [process.pid for process in pool._processes.values()]
+    workers = [worker.pid for worker in pool._processes.values()]
     manager = pool._executor_manager_thread
     stop_workers(pool)
     assert not manager.is_alive()
