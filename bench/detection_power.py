@@ -111,7 +111,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-full-scan-timing", action="store_true",
                         help="skip timing one scan of the whole catalog")
     parser.add_argument("--keep", type=Path, help="keep the warehouses in this directory (default: temporary)")
+    parser.add_argument("--kinds", type=lambda text: text.split(","), default=list(KINDS),
+                        help="comma-separated incident kinds to draw from (default: all: " + ",".join(KINDS) + ")")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.kinds) - set(KINDS))
+    if unknown:
+        parser.error(f"unknown kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     if args.quick:
         args.scale, args.incidents, args.null_copies = "small", 40, 1
         args.copies = args.copies or 2
@@ -497,9 +502,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"detection power benchmark: seed {args.seed} (rerun with --seed {args.seed}), scale {args.scale}, "
           f"{args.incidents} incidents on {args.copies}+ copies, {args.null_copies} null copies, "
-          f"{args.weeks_per_copy} weeks per copy, scan depth {args.depth}", flush=True)
+          f"{args.weeks_per_copy} weeks per copy, scan depth {args.depth}, kinds {','.join(args.kinds)}", flush=True)
     rng = np.random.default_rng(args.seed)
-    queue = [str(kind) for kind in rng.permutation(np.resize(np.array(KINDS), args.incidents))]
+    queue = [str(kind) for kind in rng.permutation(np.resize(np.array(args.kinds), args.incidents))]
     results = Results(depth=args.depth)
     started = time.perf_counter()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="gne-power-"))

@@ -60,6 +60,9 @@ class CellSeries:
     proportion: np.ndarray | None = None
     """Cells whose every week's numerator is at most its denominator (a share of the denominator's rows, even when
     the rows are clustered by seller): their sampling variance has the binomial floor b(1 − b)/n, not b/n."""
+    trend: bool = False
+    """Ratios only: the baseline is the line through the weekly values (as for counts), not the pooled ratio —
+    for shares of a market, which drift as segments grow (a new-seller tier gains share week after week)."""
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, keys: list[str], periods: list[str], kind: str) -> "CellSeries":
@@ -139,7 +142,8 @@ def rolling_baseline(series: CellSeries, week: float, history: int, end: int | N
     """Each cell's expected value at column `week` from the `history` weeks before column `end` (default
     `week`), without `skip`ped weeks: the pooled ratio Σnumerator/Σdenominator for ratios (so sparse cells with
     many zero weeks get their true rate, not 0), the median of weekly medians for durations, and for counts and
-    sums — volumes that grow with the business — the least-squares line through those weeks, extrapolated."""
+    sums — volumes that grow with the business — and for `trend` ratios the least-squares line through those
+    weeks, extrapolated."""
     end = int(week) if end is None else end
     columns = slice(max(0, end - history), end)
     usable = ~np.isnan(series.value[:, columns])
@@ -147,7 +151,7 @@ def rolling_baseline(series: CellSeries, week: float, history: int, end: int | N
         usable &= ~skip[:, columns]
     count = usable.sum(axis=1)
     with _quiet():
-        if series.kind == "ratio":
+        if series.kind == "ratio" and not series.trend:
             numerator = np.where(usable, series.stats["numerator"][:, columns], 0).sum(axis=1)
             denominator = np.where(usable, series.stats["denominator"][:, columns], 0).sum(axis=1)
             level, share = numerator / denominator, 1 / count

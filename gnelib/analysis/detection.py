@@ -34,6 +34,7 @@ from gnelib.analysis.baseline import WINDOWS, CellSeries, assess
 from gnelib.analysis.insights import judge
 from gnelib.analysis.maturity import reading
 from gnelib.analysis.root_cause import PAIR_SEPARATOR
+from gnelib.analysis.shares import SHARE_KINDS, assess_shares
 from gnelib.analysis.significance import Change, benjamini_hochberg
 from gnelib.metrics.store import AggregateStore, Request
 from gnelib.periods import shift_week, validate_week, weeks_between
@@ -333,7 +334,11 @@ def _scan_metric(conn, definition, week: str, levels: tuple[tuple[str, ...], ...
         if frame.empty or read.read_week not in set(frame["period"]):
             continue
         series = CellSeries.from_frame(frame, by, periods, definition.kind)
-        cells = assess(series, history).rename(columns={grain: "market"})
+        if level and definition.kind in SHARE_KINDS:
+            cells = assess_shares(frame, by, grain, periods, definition.kind, history)
+        else:
+            cells = assess(series, history)
+        cells = cells.rename(columns={grain: "market"})
         cells["dimension"] = PAIR_SEPARATOR.join(level)
         cells["segment"] = cells[list(level)].astype(str).agg(PAIR_SEPARATOR.join, axis=1) if level else TOTAL
         cells = cells.drop(columns=list(level))
