@@ -2,7 +2,9 @@
 store) and the weekly scans themselves (kept in the store, read by every kernel).
 
 The store folder is `<reports>/.aggregates/<data version>-<code hash>`: a later batch on the same data, catalog
-and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept).
+and code reuses it; anything else gets a new folder (older folders are removed, the newest few kept). The code
+hash covers the modules the stored frames and scans come from (`STORE_CODE` and what they import), so editing a
+view or a template keeps the store.
 """
 
 import dataclasses
@@ -22,6 +24,8 @@ from gnelib.warehouse import connect
 
 STORE_FOLDER = ".aggregates"
 KEEP_STORES = 3
+STORE_CODE = ("gnelib.metrics", "gnelib.warehouse", "gnelib.analysis.detection", "gnelib.goals.progress")
+"""The modules that compute what the store holds (frames, weekly scans, goal frames)."""
 
 
 def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], environment: dict[str, str],
@@ -32,7 +36,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
     reported and skipped: the kernels then read the warehouse directly, with the same numbers, only slower."""
     scanned = set(weeks)
     weeks = scanned | set(compared)
-    folder = reports_dir / STORE_FOLDER / f"{data_version}-{code_hash()}"
+    folder = store_folder(reports_dir, data_version)
     started = time.perf_counter()
     try:
         with environment_set({**environment, STORE_ENV: str(folder)}), connect() as conn:
@@ -51,6 +55,11 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
           f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     _prune(folder.parent, keep=folder)
     return {STORE_ENV: str(folder)}
+
+
+def store_folder(reports_dir: Path, data_version: str) -> Path:
+    """Where the store for this data version and the code of `STORE_CODE` lives."""
+    return reports_dir / STORE_FOLDER / f"{data_version}-{code_hash(*STORE_CODE)}"
 
 
 def merged(requests: Iterable[Request]) -> list[Request]:

@@ -96,13 +96,12 @@ def scan_findings(reports_dir: Path, facts, week: str, headlines: bool = False) 
     (findings, the headline number of every scanned metric × market — empty unless `headlines`)."""
     from gnelib.analysis.deep_dive import explain_findings
     from gnelib.analysis.detection import findings, scan
-    from gnelib.code_version import code_hash
     from gnelib.metrics.store import MANIFEST, STORE_ENV
-    from gnelib.reporting.aggregates import STORE_FOLDER
+    from gnelib.reporting.aggregates import store_folder
     from gnelib.warehouse import connect
 
     environment = kernel_environment(facts, reports_dir)
-    store = reports_dir / STORE_FOLDER / f"{facts.data_version}-{code_hash()}"
+    store = store_folder(reports_dir, facts.data_version)
     if (store / MANIFEST).is_file():
         environment[STORE_ENV] = str(store)
     with environment_set(environment), connect() as conn:
