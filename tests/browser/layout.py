@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageStat
 from playwright.sync_api import Page
 
 FIRST_SCREEN = (1366, 768)
@@ -100,8 +100,7 @@ def simulated_colour(page: Page, selector: str) -> tuple[float, float, float]:
         image = Image.open(io.BytesIO(page.locator(selector).first.screenshot())).convert("RGB")
     finally:
         page.evaluate("document.documentElement.style.filter = ''")
-    pixels = list(image.getdata())
-    return tuple(sum(pixel[channel] for pixel in pixels) / len(pixels) for channel in range(3))
+    return tuple(ImageStat.Stat(image).mean)
 
 
 def delta_e(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
