@@ -62,10 +62,12 @@ SCAN_COLUMNS = [
     "metric", "market", "week", "read_week", "dimension", "segment", "baseline", "current", "abs_change",
     "rel_change", "z", "p_value", "p_adjusted", "flag", "verdict", "direction", "pattern", "weeks_running",
     "flagged_weeks", "comparison", "window_weeks", "baseline_weeks", "events", "expected_events", "volume", "excess",
-    "is_mature", "horizon_days", "material", "comparable", "significant",
+    "is_mature", "horizon_days", "material", "comparable", "significant", "basis",
 ]
 """The scan table's columns; `flagged_weeks` lists the earlier weeks of the cell's history the scan found unusual
-(`gnelib.analysis.baseline.assess`), the newest week's verdict being `flag`."""
+(`gnelib.analysis.baseline.assess`), the newest week's verdict being `flag`; `basis` says what a cell was judged
+against: `history` (its own usual level) or `share` (a segment of a count or sum: its usual share of the market,
+`gnelib.analysis.shares`)."""
 
 _CACHE: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
 
@@ -201,16 +203,25 @@ def finding_change(row: pd.Series, alpha: float = 0.05) -> Change:
     sd = abs(delta / row["z"]) if row["z"] else float("nan")
     half = stats.norm.isf(alpha / 2) * sd
     return Change(float(row["baseline"]), float(row["current"]), delta, float(row["rel_change"]), delta - half,
-                  delta + half, float(row["p_adjusted"]), _METHODS[row["comparison"]], bool(row["flag"]), alpha)
+                  delta + half, float(row["p_adjusted"]), _method(row), bool(row["flag"]), alpha)
 
 
 def finding_comparison(row: pd.Series) -> str:
-    """How a scan row compared, in words for a sentence: "against its usual level", "over the last 4 weeks"."""
+    """How a scan row compared, in words for a sentence: "against its usual level", "over the last 4 weeks",
+    "against its usual share of the market" (a segment of a count or sum)."""
+    share = row.get("basis") == "share"
     if row["comparison"] == "window":
-        return f"on average over the last {int(row['window_weeks'])} weeks against the weeks before"
+        before = "its share of the market in the weeks before" if share else "the weeks before"
+        return f"on average over the last {int(row['window_weeks'])} weeks against {before}"
+    usual = "its usual share of the market" if share else "its usual level"
     if row["pattern"] == "sustained":
-        return f"against its usual level ({_ordinal(int(row['weeks_running']))} week running)"
-    return "against its usual level"
+        return f"against {usual} ({_ordinal(int(row['weeks_running']))} week running)"
+    return f"against {usual}"
+
+
+def _method(row: pd.Series) -> str:
+    method = _METHODS[row["comparison"]]
+    return f"its share of the market's total ({method})" if row.get("basis") == "share" else method
 
 
 def _ordinal(number: int) -> str:
@@ -334,11 +345,11 @@ def _scan_metric(conn, definition, week: str, levels: tuple[tuple[str, ...], ...
         if frame.empty or read.read_week not in set(frame["period"]):
             continue
         series = CellSeries.from_frame(frame, by, periods, definition.kind)
-        if level and definition.kind in SHARE_KINDS:
-            cells = assess_shares(frame, by, grain, periods, definition.kind, history)
-        else:
-            cells = assess(series, history)
+        by_share = bool(level) and definition.kind in SHARE_KINDS
+        cells = assess_shares(frame, by, grain, periods, definition.kind, history) if by_share else assess(
+            series, history)
         cells = cells.rename(columns={grain: "market"})
+        cells["basis"] = "share" if by_share else "history"
         cells["dimension"] = PAIR_SEPARATOR.join(level)
         cells["segment"] = cells[list(level)].astype(str).agg(PAIR_SEPARATOR.join, axis=1) if level else TOTAL
         cells = cells.drop(columns=list(level))

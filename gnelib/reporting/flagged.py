@@ -36,7 +36,7 @@ VERDICT_ORDER = {"bad": 0, "good": 1, "neutral": 2}
 FINDING_COLUMNS = [
     "metric", "market", "week", "read_week", "verdict", "direction", "baseline", "current", "abs_change",
     "rel_change", "p_adjusted", "pattern", "weeks_running", "comparison", "window_weeks", "level", "dimension",
-    "segment", "segments", "volume", "carried_by", "mix_shift", "broad_based",
+    "segment", "segments", "volume", "carried_by", "mix_shift", "broad_based", "basis",
 ]
 
 

@@ -5,8 +5,10 @@ import pandas as pd
 from scipy import stats
 
 from gnelib.analysis.baseline import CellSeries, assess
+from gnelib.analysis.detection import finding_change, finding_comparison, scan
 from gnelib.analysis.shares import assess_shares
 from gnelib.periods import shift_week
+from gnelib.warehouse import connect
 
 WEEKS = [shift_week("2026-W30", offset) for offset in range(16)]
 CATEGORIES = {"beauty": 3000, "books": 800, "toys": 1500, "shoes": 1200}
@@ -66,3 +68,16 @@ def test_p_values_of_quiet_segments_are_roughly_uniform():
     ])
     assert stats.kstest(p_values, "uniform").pvalue > 0.001
     assert np.mean(p_values < 0.05) < 0.1
+
+
+def test_the_scan_says_a_count_segment_was_judged_by_its_share(small_warehouse):
+    table = scan(connect(small_warehouse), "2026-W45", metrics=["orders", "late_delivery_rate"], markets=["TH"])
+    orders, rates = table[table["metric"] == "orders"], table[table["metric"] == "late_delivery_rate"]
+    assert set(orders.loc[orders["dimension"] != "", "basis"]) == {"share"}
+    assert set(orders.loc[orders["dimension"] == "", "basis"]) == {"history"}
+    assert set(rates["basis"]) == {"history"}
+    segment = orders[(orders["dimension"] != "") & (orders["comparison"] == "week")].iloc[0]
+    assert finding_comparison(segment).startswith("against its usual share of the market")
+    assert finding_change(segment).method.startswith("its share of the market's total")
+    total = orders[orders["dimension"] == ""].iloc[0]
+    assert "share" not in finding_comparison(total)
