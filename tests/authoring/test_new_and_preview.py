@@ -205,4 +205,10 @@ def test_preview_renders_then_renders_again_when_the_py_pair_changes(project, sm
         assert "How many orders did the market take?" in synced.cells[0].source
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            said = "".join(lines.get_nowait() for _ in range(lines.qsize()))
+            raise AssertionError(f"gne preview --watch did not stop within 60 s of Ctrl-C; it said:\n{said}") from None
+        assert code == 0
