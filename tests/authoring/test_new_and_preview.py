@@ -171,6 +171,9 @@ def test_preview_renders_then_renders_again_when_the_py_pair_changes(project, sm
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Ctrl-C as at a terminal: a suite started in the background (`make test &`) has SIGINT ignored, and a
+        # child that inherits that never sees the Ctrl-C this test sends
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
