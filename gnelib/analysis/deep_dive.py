@@ -13,7 +13,7 @@ from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.headlines import comparison_words, finding_size
 from gnelib.analysis.insights import Insight, build_insights
 from gnelib.analysis.maturity import AUTO, Reading, reading
-from gnelib.analysis.root_cause import Carried, RootCause, carried, explain_change, pairs_to_search
+from gnelib.analysis.root_cause import Carried, PairSearch, RootCause, carried, explain_change
 from gnelib.analysis.significance import (
     Change,
     change_test,
@@ -142,9 +142,12 @@ def deep_dive(
         None if finding is not None else trailing_change, comparison=comparison, reading=read, finding=finding,
     )
     if kind != "duration":
-        result.decompositions, result.root_cause, weeks = _explain(
+        frames, result.root_cause = _explain(
             conn, definition, where, grain, base_periods, week, horizon_days, dimensions, pairs, min_volume, alpha
         )
+        result.decompositions = {dimension: decompose(frame, dimension, base_periods, week, kind)
+                                 for dimension, frame in frames.items() if not frame.empty}
+        weeks = [*base_periods, week]
         if definition.unit == "seller" and kind in ("ratio", "count"):
             units = metrics.samples(conn, definition, weeks=weeks, where=where, horizon_days=horizon_days)
             try:
@@ -168,35 +171,30 @@ def deep_dive(
 
 def _explain(conn, definition, where: dict | None, grain: str, base_periods: list[str], week: str,
              horizon_days: int | None, dimensions: Sequence[str] | None, pairs: Sequence[tuple[str, str]] | None,
-             min_volume: float, alpha: float) -> tuple[dict[str, pd.DataFrame], RootCause | None, list[str]]:
-    """(decomposition per dimension, root cause or None, the weeks compared) of `week` against `base_periods`."""
+             min_volume: float, alpha: float) -> tuple[dict[str, pd.DataFrame], RootCause | None]:
+    """(frame per dimension, root cause or None) of `week` against `base_periods`: the single dimensions'
+    frames, and the pairs `pairs` names (None: those the root cause finds worth searching, at most `MAX_PAIRS`)."""
     from gnelib import metrics
 
-    kind = definition.kind
     chosen = _dimensions(definition, dimensions, grain)
     weeks = [*base_periods, week]
-    frames = {
-        dimension: metrics.compute(conn, definition, weeks=weeks, by=[dimension], where=where,
-                                   horizon_days=horizon_days)
-        for dimension in chosen
-    }
-    decompositions = {
-        dimension: decompose(frame, dimension, base_periods, week, kind)
-        for dimension, frame in frames.items()
-        if not frame.empty
-    }
+
+    def frame_of(key: Sequence[str]) -> pd.DataFrame:
+        return metrics.compute(conn, definition, weeks=weeks, by=list(key), where=where, horizon_days=horizon_days)
+
+    frames = {dimension: frame_of([dimension]) for dimension in chosen}
     usable = {key: frame for key, frame in frames.items() if _covers(frame, base_periods, week)}
-    wanted = (
-        [tuple(pair) for pair in pairs if all(part in chosen for part in pair)] if pairs is not None
-        else pairs_to_search(usable, base_periods, week, kind, depth=2, max_pairs=MAX_PAIRS,
-                             min_volume=min_volume, alpha=alpha) if usable else []
-    )
-    for pair in wanted:
-        frame = metrics.compute(conn, definition, weeks=weeks, by=list(pair), where=where, horizon_days=horizon_days)
-        if _covers(frame, base_periods, week):
-            usable[pair] = frame
-    root = explain_change(usable, base_periods, week, kind, min_volume=min_volume, alpha=alpha) if usable else None
-    return decompositions, root, weeks
+    search = None
+    if pairs is None:
+        search = PairSearch(lambda pair: _if_covers(frame_of(pair), base_periods, week), max_pairs=MAX_PAIRS)
+    else:
+        for pair in (tuple(pair) for pair in pairs if all(part in chosen for part in pair)):
+            frame = frame_of(pair)
+            if _covers(frame, base_periods, week):
+                usable[pair] = frame
+    root = (explain_change(usable, base_periods, week, definition.kind, min_volume=min_volume, alpha=alpha,
+                           pair_search=search) if usable else None)
+    return frames, root
 
 
 def _finding_baseline(finding: pd.Series, week: str) -> list[str]:
@@ -220,9 +218,9 @@ def finding_carried(conn, finding: pd.Series, min_volume: float = 30, alpha: flo
     read = reading(conn, definition, finding["week"])
     grain = grain_of(conn)
     try:
-        _, root, _ = _explain(conn, definition, {grain: finding["market"]}, grain,
-                              _finding_baseline(finding, read.read_week), read.read_week, read.horizon_days,
-                              None, None, min_volume, alpha)
+        _, root = _explain(conn, definition, {grain: finding["market"]}, grain,
+                           _finding_baseline(finding, read.read_week), read.read_week, read.horizon_days,
+                           None, None, min_volume, alpha)
     except AnalysisError:
         return Carried()
     return carried(root)
@@ -239,6 +237,10 @@ def explain_findings(conn, table: pd.DataFrame) -> pd.DataFrame:
 def _covers(frame: pd.DataFrame, base_periods: list[str], week: str) -> bool:
     periods = set(frame["period"])
     return week in periods and bool(set(base_periods) & periods)
+
+
+def _if_covers(frame: pd.DataFrame, base_periods: list[str], week: str) -> pd.DataFrame | None:
+    return frame if _covers(frame, base_periods, week) else None
 
 
 def _flagged_weeks(finding: pd.Series | None, week: str) -> list[str]:

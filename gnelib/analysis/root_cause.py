@@ -7,7 +7,7 @@ defaults; Shapley mix/rate split from `gnelib.analysis.decomposition` (DOMAIN.md
 """
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,9 +19,10 @@ from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.significance import (
     STAT_COLUMNS,
     benjamini_hochberg,
+    change_p_values,
     change_test,
     ratio_variances,
-    two_proportion_test,
+    two_proportion_p_values,
 )
 
 PAIR_SEPARATOR = " × "
@@ -229,6 +230,17 @@ def adtributor_candidates(table: pd.DataFrame, teep: float = 0.1, tep: float = 0
     return []
 
 
+@dataclass(frozen=True)
+class PairSearch:
+    """How `explain_change` searches combinations of dimensions itself (see `pairs_to_search`): `frame(combo)`
+    computes the frame of one combination (None: it cannot be had, e.g. it misses a period)."""
+
+    frame: Callable[[tuple[str, ...]], pd.DataFrame | None]
+    depth: int = 2
+    max_pairs: int = 10
+    max_cells: int = 400
+
+
 def explain_change(
     frames: Mapping[str | tuple[str, ...], pd.DataFrame],
     baseline_periods: str | Sequence[str],
@@ -239,32 +251,32 @@ def explain_change(
     tep: float = 0.67,
     max_set_size: int = 3,
     alpha: float = 0.05,
+    pair_search: PairSearch | None = None,
 ) -> RootCause:
     """Rank the segments that explain a metric's change between periods, across several dimensions.
 
     `frames` maps a dimension (or a tuple: a pair such as ("carrier", "category")) to a metric frame computed
-    with
-    `by=` that dimension over the baseline and current periods (`pairs_to_search` says which pairs are worth
-    computing). Pairs are reported when no single dimension explains the change with at most `max_set_size`
-    elements, or when a pair cell is a candidate that passes the ripple test against both its parents
-    (`succinct`: the rest of channel live and the rest of category beauty moved like everything else, so
-    live × beauty, not live or beauty, is the cause); such a cell ranks first.
+    with `by=` that dimension over the baseline and current periods. Which pairs are worth computing:
+    `pairs_to_search`; with `pair_search`, this function asks for those pairs' frames itself, reusing the tables
+    it built for the single dimensions. Pairs are reported when no single dimension explains the change with at
+    most `max_set_size` elements, or when a pair cell is a candidate that passes the ripple test against both
+    its parents (`succinct`: the rest of channel live and the rest of category beauty moved like everything
+    else, so live × beauty, not live or beauty, is the cause); such a cell ranks first.
 
     Broad-based changes: per dimension, `proportional_fit` tests whether every segment moved by one common
     factor (heterogeneity χ², BH-adjusted across the single dimensions, at `HETEROGENEITY_ALPHA`) and whether
     that common factor fits better than any one segment changing alone (`is_broad_based`). The segments of a
     broad-based dimension are not named as candidates, and when every single dimension is broad-based and the
-    whole change is significant, `RootCause.broad_based` is True and no segment anywhere is named. `dimensions` carries
-    `broad_based`, `common_factor`, `heterogeneity_p` (unadjusted) and `potential` (HotSpot's ripple score).
+    whole change is significant, `RootCause.broad_based` is True and no segment anywhere is named. `dimensions`
+    carries `broad_based`, `common_factor`, `heterogeneity_p` (unadjusted) and `potential` (HotSpot's ripple score).
 
-    Segments below `min_volume` (denominator for ratios, count
-    for counts) in both periods are not ranked. P-values are BH-adjusted within each dimension (a hierarchical
-    family: dimension, then its elements). Significant candidate segments rank before the others, then by
-    their dimension's total surprise (the "which dimension" signal; a set's own summed surprise favours large
-    noisy sets of rare events; compared at 2 significant figures), then by the size of their Shapley share
-    of ΔR (Adtributor's EP is the change if only the element moved, which in a mix shift favours the segment
-    that lost share over the one that gained it), so small noisy segments cannot crowd out a real cause.
-    Labels: `effect_labels`. Per segment:
+    Segments below `min_volume` (denominator for ratios, count for counts) in both periods are not ranked.
+    P-values are BH-adjusted within each dimension (a hierarchical family: dimension, then its elements).
+    Significant candidate segments rank before the others, then by their dimension's total surprise (the
+    "which dimension" signal; a set's own summed surprise favours large noisy sets of rare events; compared at
+    2 significant figures), then by the size of their Shapley share of ΔR (Adtributor's EP is the change if
+    only the element moved, which in a mix shift favours the segment that lost share over the one that gained
+    it), so small noisy segments cannot crowd out a real cause. Labels: `effect_labels`. Per segment:
     `explained_share` (its Shapley share of ΔR), `ep` (Adtributor, normalised), `surprise` (JS, log2),
     `mix`/`rate` and the `effect` label (`mix`, `rate`; `additive` for counts), baseline and current rate and
     volume, and a BH-adjusted p-value for the labelled effect (rate test or share test).
@@ -277,6 +289,12 @@ def explain_change(
         raise AnalysisError("Root cause needs at least one dimension frame, e.g. {'category': frame}.")
     periods = [baseline_periods] if isinstance(baseline_periods, str) else list(baseline_periods)
     tables = _tables(frames, periods, current_period, kind, alpha, min_volume)
+    if pair_search is not None:
+        for combo in _worth_searching(tables, pair_search.depth, pair_search.max_pairs, pair_search.max_cells,
+                                      min_volume):
+            frame = pair_search.frame(combo)
+            if frame is not None:
+                tables.update(_tables({combo: frame}, periods, current_period, kind, alpha, min_volume))
     fits = {name: _fit(table, min_volume) for name, table in tables.items()}
     singles = [name for name in tables if PAIR_SEPARATOR not in name]
     pairs = [name for name in tables if PAIR_SEPARATOR in name]
@@ -356,6 +374,16 @@ def pairs_to_search(
     if len(singles) < 2:
         return []
     tables = _tables(singles, periods, current_period, kind, alpha, min_volume)
+    return _worth_searching(tables, depth, max_pairs, max_cells, min_volume)
+
+
+def _worth_searching(
+    tables: Mapping[str, pd.DataFrame], depth: int, max_pairs: int, max_cells: int, min_volume: float
+) -> list[tuple[str, ...]]:
+    """`pairs_to_search` on the single-dimension tables among `tables`."""
+    tables = {name: table for name, table in tables.items() if PAIR_SEPARATOR not in name}
+    if depth < 2 or len(tables) < 2:
+        return []
     evidence, active, cells = {}, {}, {}
     fits = {name: _fit(table, min_volume) for name, table in tables.items()}
     broad = _broad_dimensions(tables, fits)
@@ -485,7 +513,7 @@ def _dimension_table(
     table = table.join(_event_model(before, after, len(periods), kind))
     table["succinct"] = _succinct_cells(table, keys, min_volume) if len(keys) > 1 else False
     table = (
-        _segment_tests(table, kind, len(periods), alpha)
+        _segment_tests(table, kind, len(periods))
         .reset_index()
         .rename(columns={"share_of_change": "explained_share"})
     )
@@ -497,7 +525,7 @@ def _dimension_table(
     return table
 
 
-def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int, alpha: float) -> pd.DataFrame:
+def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int) -> pd.DataFrame:
     """Adds `rate_p_value`, `share_p_value` and `p_value` (the test matching the segment's effect label)."""
     pooled = table.filter(like="pooled_").rename(columns=lambda column: column.removeprefix("pooled_"))
     current = table.filter(like="stat_").rename(columns=lambda column: column.removeprefix("stat_"))
@@ -506,23 +534,12 @@ def _segment_tests(table: pd.DataFrame, kind: str, n_periods: int, alpha: float)
         pooled = pooled.assign(
             **{column: pooled[column] / factor for column, factor in scale.items() if column in pooled}
         )
-    rate_p, share_p = [], []
-    if kind == "ratio":
-        total0, total1 = table["pooled_denominator"].sum(), table["stat_denominator"].sum()
-    for label in table.index:
-        before, after = pooled.loc[label], current.loc[label]
-        if kind == "ratio":
-            has_volume = before["denominator"] > 0 and after["denominator"] > 0
-            rate_p.append(change_test(before, after, kind, alpha).p_value if has_volume else np.nan)
-            share_p.append(
-                two_proportion_test(
-                    before["denominator"], total0, after["denominator"], total1, alpha
-                ).p_value
-            )
-        else:
-            rate_p.append(change_test(before, after, kind, alpha).p_value)
-            share_p.append(np.nan)
-    table["rate_p_value"], table["share_p_value"] = rate_p, share_p
+    table["rate_p_value"] = change_p_values(pooled, current, kind)
+    table["share_p_value"] = (
+        two_proportion_p_values(pooled["denominator"], pooled["denominator"].sum(),
+                                current["denominator"], current["denominator"].sum())
+        if kind == "ratio" else np.nan
+    )
     table["p_value"] = np.where(table["effect"] == "mix", table["share_p_value"], table["rate_p_value"])
     return table.drop(
         columns=[*pooled.columns.map("pooled_{}".format), *current.columns.map("stat_{}".format)]

@@ -257,6 +257,49 @@ def ratio_variances(stats_by_column: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.where((units >= 2) & (denominator != 0), variance, np.nan)
 
 
+def change_p_values(baseline: Mapping[str, np.ndarray], current: Mapping[str, np.ndarray], kind: str) -> np.ndarray:
+    """`change_test(...).p_value` for arrays of rows of a ratio, count or sum metric (keyed by `STAT_COLUMNS`; a
+    missing column counts as NaN). A ratio row without volume in either period gets NaN."""
+    before, after = _stat_arrays(baseline), _stat_arrays(current)
+    x0, x1 = before["numerator"], after["numerator"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "ratio":
+            n0, n1 = before["denominator"], after["denominator"]
+            pooled = (x0 + x1) / (n0 + n1)
+            se_binary = np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1))
+            se_delta = np.sqrt(ratio_variances(before) + ratio_variances(after))
+            se = np.where(binary_rows(before) & binary_rows(after), se_binary, se_delta)
+            p_values = _z_p_values(x1 / n1 - x0 / n0, se)
+            return np.where((n0 > 0) & (n1 > 0), p_values, np.nan)
+        if kind in ("count", "sum"):
+            variance0 = np.where(np.isfinite(before["sum_x2"]), before["sum_x2"], x0)
+            variance1 = np.where(np.isfinite(after["sum_x2"]), after["sum_x2"], x1)
+            return _z_p_values(x1 - x0, np.sqrt(variance0 + variance1))
+    raise AnalysisError(f"Vectorised change tests cover ratio, count and sum metrics, not {kind!r}.")
+
+
+def two_proportion_p_values(x0: np.ndarray, n0: float, x1: np.ndarray, n1: float) -> np.ndarray:
+    """`two_proportion_test(...).p_value` for arrays of counts against fixed totals (NaN without a total)."""
+    x0, x1 = np.asarray(x0, dtype=float), np.asarray(x1, dtype=float)
+    if n0 <= 0 or n1 <= 0:
+        return np.full(x0.shape, np.nan)
+    pooled = (x0 + x1) / (n0 + n1)
+    return _z_p_values(x1 / n1 - x0 / n0, np.sqrt(pooled * (1 - pooled) * (1 / n0 + 1 / n1)))
+
+
+def _z_p_values(delta: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-values of `delta`/`se`, as `_z_change` gives them: 1 for no change without spread."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_values = 2 * stats.norm.sf(np.abs(delta) / se)
+    return np.where(se > 0, p_values, np.where(delta == 0, 1.0, np.nan))
+
+
+def _stat_arrays(rows: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    size = len(np.atleast_1d(np.asarray(rows["numerator"])))
+    return {column: np.asarray(rows[column], dtype=float) if column in rows else np.full(size, np.nan)
+            for column in STAT_COLUMNS}
+
+
 def _ratio(row: Mapping) -> float:
     if not row["denominator"]:
         raise AnalysisError("A ratio needs a positive denominator; this period has none (no volume).")

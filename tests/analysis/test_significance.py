@@ -10,12 +10,14 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.significance import (
     benjamini_hochberg,
+    change_p_values,
     change_test,
     count_change_test,
     median_change_test,
     pool_periods,
     ratio_change_test,
     ratio_variance,
+    two_proportion_p_values,
     two_proportion_test,
 )
 
@@ -197,3 +199,41 @@ def test_bh_ignores_missing_p_values():
     adjusted, rejected = benjamini_hochberg(with_gaps)
     assert np.isnan(adjusted[[3, 18]]).all() and not rejected[[3, 18]].any()
     assert adjusted[~np.isnan(adjusted)] == pytest.approx(stats.false_discovery_control(p), rel=1e-12)
+
+
+def _random_rows(rng: np.random.Generator, size: int) -> pd.DataFrame:
+    """Metric-frame rows of every shape the root cause meets: order-level 0/1 rows, seller-clustered rows,
+    rows without events, a single unit."""
+    denominator = rng.integers(1, 400, size).astype(float)
+    numerator = np.floor(denominator * rng.uniform(0, 0.3, size))
+    binary = rng.random(size) < 0.4
+    units = np.where(binary, denominator, rng.integers(1, 40, size)).astype(float)
+    sum_y2 = np.where(binary, denominator, denominator**2 / units * rng.uniform(1, 3, size))
+    sum_x2 = np.where(binary, numerator, numerator**2 / units * rng.uniform(1, 3, size))
+    sum_xy = np.where(binary, numerator, np.sqrt(sum_x2 * sum_y2) * rng.uniform(0.5, 1, size))
+    return pd.DataFrame({"numerator": numerator, "denominator": denominator, "units": units,
+                         "sum_x2": sum_x2, "sum_y2": sum_y2, "sum_xy": sum_xy})
+
+
+@pytest.mark.parametrize("kind", ["ratio", "count"])
+def test_vectorised_change_p_values_equal_change_test_row_by_row(kind):
+    rng = np.random.default_rng(11)
+    before, after = _random_rows(rng, 300), _random_rows(rng, 300)
+    if kind == "count":
+        before.loc[::7, "sum_x2"] = np.nan  # no unit statistics: Poisson variance
+    expected = [change_test(before.loc[i], after.loc[i], kind).p_value for i in before.index]
+    np.testing.assert_allclose(change_p_values(before, after, kind), expected, rtol=1e-12, equal_nan=True)
+
+
+def test_vectorised_ratio_p_values_are_nan_without_volume_and_one_without_change():
+    rows = {"numerator": np.array([0.0, 3.0]), "denominator": np.array([0.0, 10.0]), "units": np.array([0.0, 10.0]),
+            "sum_x2": np.array([0.0, 3.0]), "sum_y2": np.array([0.0, 10.0]), "sum_xy": np.array([0.0, 3.0])}
+    p_values = change_p_values(rows, {**rows, "numerator": np.array([0.0, 3.0])}, "ratio")
+    assert np.isnan(p_values[0]) and p_values[1] == 1.0
+
+
+def test_vectorised_share_p_values_equal_two_proportion_test():
+    x0, x1 = np.array([120.0, 40.0, 0.0]), np.array([90.0, 75.0, 3.0])
+    expected = [two_proportion_test(a, 1000, b, 1100).p_value for a, b in zip(x0, x1, strict=True)]
+    np.testing.assert_allclose(two_proportion_p_values(x0, 1000, x1, 1100), expected, rtol=1e-12)
+    assert np.isnan(two_proportion_p_values(x0, 0, x1, 1100)).all()
