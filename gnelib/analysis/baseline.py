@@ -235,7 +235,7 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     current = rolling_baseline(series, last, history, skip=flagged)
     scale = cell_scale(z[:, :last])
     z_cell = z / scale[:, None]
-    tails = fit_tails(z_cell[:, :last])
+    tails = fit_skewed_tails(z_cell[:, :last])
     week_p = tails.p_value(z_cell[:, last])
     running = _running(z, flagged, last)
     window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
@@ -256,7 +256,7 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     table["events"] = series.events[:, last]
     table["volume"] = series.volume[:, last] if series.kind == "ratio" else series.events[:, last]
     table["expected_events"] = _expected_events(series, table["baseline"].to_numpy(), last)
-    table["phi"], table["tau2"], table["tail_df"] = dispersion.phi, dispersion.tau2, tails.df
+    table["phi"], table["tau2"] = dispersion.phi, dispersion.tau2
     return table
 
 
@@ -288,6 +288,37 @@ class Tails:
         (excess kurtosis 6/(df−4) shrinks by 1/weeks, so df−4 grows by weeks)."""
         df = self.df if weeks == 1 else 4 + (self.df - 4) * weeks if self.df > 4 else self.df * weeks
         return 2 * stats.t.sf(np.abs(z) / self.scale, df)
+
+
+@dataclass(frozen=True)
+class SkewedTails:
+    """A level's residuals with each side of zero its own `Tails` (`up` for rises, `down` for falls) and the
+    share of past weeks that rose (`up_share`). Weekly values of positive quantities swing further up than down
+    (a few events more in a small cell, a promotion in a large one): on null warehouses a symmetric fit put
+    quiet rises below p = 1e-4 twelve to twenty-five times too often, falls about as often as it should."""
+
+    up: Tails
+    down: Tails
+    up_share: float = 0.5
+
+    def p_value(self, z: np.ndarray, weeks: int = 1) -> np.ndarray:
+        """Two-sided p of z: twice the chance of a residual at least this far out on its own side."""
+        z = np.asarray(z, dtype=float)
+        one_side = np.where(z >= 0, self.up_share * self.up.p_value(z, weeks),
+                            (1 - self.up_share) * self.down.p_value(z, weeks))
+        return np.minimum(1.0, 2 * one_side)
+
+
+def fit_skewed_tails(z: np.ndarray, max_points: int = 20_000) -> SkewedTails:
+    """`SkewedTails` fitted to past weeks' standardised residuals: each side's `fit_tails` on the residuals of
+    that sign (the half-t likelihood; the pooled fit for a side with fewer than 50 of them)."""
+    values = z[np.isfinite(z)]
+    pooled = fit_tails(values, max_points)
+    rises, falls = values[values > 0], values[values < 0]
+    moved = rises.size + falls.size
+    if min(rises.size, falls.size) < 50:
+        return SkewedTails(pooled, pooled)
+    return SkewedTails(fit_tails(rises, max_points), fit_tails(falls, max_points), rises.size / moved)
 
 
 LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))
@@ -331,7 +362,7 @@ def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
     return running
 
 
-def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "Tails", newest_z: np.ndarray,
+def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "SkewedTails", newest_z: np.ndarray,
                   flagged: np.ndarray, history: int, scale: np.ndarray) -> dict[str, np.ndarray]:
     """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out; no
     week of the window before the newest one flagged)."""

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gnelib.analysis.baseline import CellSeries, assess, fit_tails
+from gnelib.analysis.baseline import CellSeries, assess, fit_skewed_tails, fit_tails
 from gnelib.analysis.detection import family_adjust, scan
 from gnelib.periods import weeks_between
 from gnelib.warehouse import connect
@@ -132,6 +132,37 @@ def test_tail_fit_is_scipys_maximum_likelihood_t_fit(df):
         assert tails.df == pytest.approx(reference_df, rel=2e-2)
     else:
         assert tails.df > 200
+
+
+def _two_piece(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Residuals that swing further up than down: rises |t(3)|·1.6 (3/8 of weeks), falls −|N(0, 0.9)|."""
+    rises = rng.random(size) < 3 / 8
+    up = np.abs(stats.t.rvs(3, scale=1.6, size=size, random_state=rng))
+    down = -np.abs(stats.norm.rvs(scale=0.9, size=size, random_state=rng))
+    return np.where(rises, up, down)
+
+
+def test_skewed_tails_fit_each_side_as_scipy_fits_its_mirror_image():
+    values = _two_piece(np.random.default_rng(5), 6000)
+    tails = fit_skewed_tails(values)
+    rises, falls = values[values > 0], values[values < 0]
+    for side, fitted in ((rises, tails.up), (falls, tails.down)):
+        reference_df, _, reference_scale = stats.t.fit(np.concatenate([side, -side]), floc=0)
+        assert fitted.scale == pytest.approx(reference_scale, rel=5e-3)
+        if reference_df < 1000:
+            assert fitted.df == pytest.approx(reference_df, rel=5e-2)
+    assert tails.up_share == pytest.approx(rises.size / values.size)
+
+
+def test_skewed_tails_give_each_side_its_share_of_small_p_values_where_a_symmetric_fit_does_not():
+    rng = np.random.default_rng(8)
+    history, fresh = _two_piece(rng, 20_000), _two_piece(rng, 400_000)
+    skewed = fit_skewed_tails(history).p_value(fresh)
+    symmetric = fit_tails(history).p_value(fresh)
+    for level in (0.01, 0.001):  # calibrated: each side holds level / 2 of the draws (give or take the fit)
+        for side in (fresh > 0, fresh < 0):
+            assert 0.6 < np.mean((skewed < level) & side) / (level / 2) < 1.35
+        assert np.mean((symmetric < level) & (fresh > 0)) / (level / 2) > 1.4  # quiet rises flagged too often
 
 
 def test_depth_two_scans_pair_cells_with_the_metric_layers_numbers(small):
