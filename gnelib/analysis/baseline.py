@@ -313,12 +313,12 @@ def fit_skewed_tails(z: np.ndarray, max_points: int = 20_000) -> SkewedTails:
     """`SkewedTails` fitted to past weeks' standardised residuals: each side's `fit_tails` on the residuals of
     that sign (the half-t likelihood; the pooled fit for a side with fewer than 50 of them)."""
     values = z[np.isfinite(z)]
-    pooled = fit_tails(values, max_points)
     rises, falls = values[values > 0], values[values < 0]
-    moved = rises.size + falls.size
     if min(rises.size, falls.size) < 50:
+        pooled = fit_tails(values, max_points)
         return SkewedTails(pooled, pooled)
-    return SkewedTails(fit_tails(rises, max_points), fit_tails(falls, max_points), rises.size / moved)
+    share = rises.size / (rises.size + falls.size)
+    return SkewedTails(fit_tails(rises, max_points), fit_tails(falls, max_points), share)
 
 
 LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))
@@ -362,7 +362,7 @@ def _running(z: np.ndarray, flagged: np.ndarray, last: int) -> np.ndarray:
     return running
 
 
-def _window_tests(series: CellSeries, dispersion: Dispersion, tails: "SkewedTails", newest_z: np.ndarray,
+def _window_tests(series: CellSeries, dispersion: Dispersion, tails: SkewedTails, newest_z: np.ndarray,
                   flagged: np.ndarray, history: int, scale: np.ndarray) -> dict[str, np.ndarray]:
     """The best level-shift window per cell (same direction as the newest week, which must be ≥ 1 SD out; no
     week of the window before the newest one flagged)."""

@@ -8,6 +8,7 @@ from scipy import stats
 
 from gnelib.analysis.errors import AnalysisError
 from gnelib.analysis.root_cause import (
+    PairSearch,
     cube_frames,
     derived_explanatory_power,
     explain_change,
@@ -259,6 +260,22 @@ def test_a_cause_in_one_pair_cell_is_named_as_the_pair(rng):
     singles_ranked = result.segments[result.segments["dimension"].isin(["channel", "category"])]
     assert set(singles_ranked.head(2)["value"]) <= {"live", "beauty"}
     assert not result.segments.loc[result.segments["dimension"] != "category × channel", "succinct"].any()
+
+
+def test_explain_change_searching_pairs_itself_equals_computing_the_pairs_first(rng):
+    cube = pair_cause_cube(rng)
+    singles = cube_frames(cube, DIMENSIONS)
+    asked = []
+
+    def pair_frame(pair):
+        asked.append(pair)
+        return cube_frames(cube, [], pairs=[pair])[pair]
+
+    searched = explain_change(singles, "W1", "W2", pair_search=PairSearch(pair_frame))
+    expected = explain_change(cube_frames(cube, DIMENSIONS, pairs=pairs_to_search(singles, "W1", "W2")), "W1", "W2")
+    assert asked == pairs_to_search(singles, "W1", "W2")
+    pd.testing.assert_frame_equal(searched.segments, expected.segments)
+    pd.testing.assert_frame_equal(searched.dimensions, expected.dimensions)
 
 
 def test_a_cause_in_one_dimension_is_not_named_as_a_pair(rng):
