@@ -235,7 +235,7 @@ def assess(series: CellSeries, history: int) -> pd.DataFrame:
     current = rolling_baseline(series, last, history, skip=flagged)
     scale = cell_scale(z[:, :last])
     z_cell = z / scale[:, None]
-    tails = fit_skewed_tails(z_cell[:, :last])
+    tails = fit_skewed_tails(z_cell[:, :last], reference=z_cell[:, :last - max(WINDOWS) + 1])
     week_p = tails.p_value(z_cell[:, last])
     running = _running(z, flagged, last)
     window = _window_tests(series, dispersion, tails, z_cell[:, last], flagged, history, scale)
@@ -308,17 +308,44 @@ class SkewedTails:
                             (1 - self.up_share) * self.down.p_value(z, weeks))
         return np.minimum(1.0, 2 * one_side)
 
+    def log_likelihood(self, z: np.ndarray) -> float:
+        """Log-likelihood of nonzero residuals `z` under this law (each side: its share × twice its t density)."""
+        sides = ((z[z > 0], self.up_share, self.up), (-z[z < 0], 1 - self.up_share, self.down))
+        return float(sum(side.size * np.log(2 * share) + stats.t.logpdf(side, tails.df, scale=tails.scale).sum()
+                         for side, share, tails in sides))
 
-def fit_skewed_tails(z: np.ndarray, max_points: int = 20_000) -> SkewedTails:
-    """`SkewedTails` fitted to past weeks' standardised residuals: each side's `fit_tails` on the residuals of
-    that sign (the half-t likelihood; the pooled fit for a side with fewer than 50 of them)."""
+
+SKEW_ALPHA = 0.01
+"""Level of the likelihood-ratio test below which a level's residuals get a t of their own on each side."""
+
+
+def fit_skewed_tails(z: np.ndarray, reference: np.ndarray | None = None) -> SkewedTails:
+    """`SkewedTails` fitted to past weeks' standardised residuals `z`: each side's `fit_tails` on the residuals of
+    that sign (the half-t likelihood) when the two sides differ, else one symmetric t for both (its noise is half
+    as large). The sides differ when, on the `reference` residuals (default `z`), the likelihood-ratio test of
+    the two-piece law (two t shapes and the share of rises) against one symmetric t rejects at `SKEW_ALPHA` (χ²,
+    3 df) — `assess` passes the weeks before its longest window, so an ongoing drift cannot make its own level
+    look skewed and widen the tail it is judged by. A side with fewer than 50 residuals: symmetric."""
     values = z[np.isfinite(z)]
+    judged = values if reference is None else reference[np.isfinite(reference)]
+    if not _skewed(judged):
+        pooled = fit_tails(values)
+        return SkewedTails(pooled, pooled)
+    rises, falls = values[values > 0], values[values < 0]
+    return SkewedTails(fit_tails(rises), fit_tails(falls), rises.size / (rises.size + falls.size))
+
+
+def _skewed(values: np.ndarray) -> bool:
+    """The likelihood-ratio test of `fit_skewed_tails` on finite residuals `values`."""
     rises, falls = values[values > 0], values[values < 0]
     if min(rises.size, falls.size) < 50:
-        pooled = fit_tails(values, max_points)
-        return SkewedTails(pooled, pooled)
-    share = rises.size / (rises.size + falls.size)
-    return SkewedTails(fit_tails(rises, max_points), fit_tails(falls, max_points), share)
+        return False
+    pooled = fit_tails(values)
+    symmetric = SkewedTails(pooled, pooled)
+    two_piece = SkewedTails(fit_tails(rises), fit_tails(falls), rises.size / (rises.size + falls.size))
+    moved = values[values != 0]
+    ratio = 2 * (two_piece.log_likelihood(moved) - symmetric.log_likelihood(moved))
+    return bool(stats.chi2.sf(ratio, 3) < SKEW_ALPHA)
 
 
 LOG_T_BOUNDS = (np.log([1e-3, 1e-12]), np.log([1e6, 1e12]))

@@ -154,6 +154,20 @@ def test_skewed_tails_fit_each_side_as_scipy_fits_its_mirror_image():
     assert tails.up_share == pytest.approx(rises.size / values.size)
 
 
+def test_symmetric_residuals_keep_one_t_for_both_sides():
+    rng = np.random.default_rng(6)
+    symmetric = stats.t.rvs(5, scale=1.2, size=6000, random_state=rng)
+    tails = fit_skewed_tails(symmetric)
+    assert tails.up == tails.down and tails.up_share == 0.5
+    reference_df, _, reference_scale = stats.t.fit(symmetric, floc=0)
+    assert tails.up.scale == pytest.approx(reference_scale, rel=5e-3)
+    # skew that only the newest weeks show (a drift under way) is judged on the reference weeks: no skew there
+    skewed_now = np.concatenate([symmetric, np.abs(stats.t.rvs(2, scale=3, size=1500, random_state=rng))])
+    judged_on_all, judged_on_reference = fit_skewed_tails(skewed_now), fit_skewed_tails(skewed_now, symmetric)
+    assert judged_on_all.up != judged_on_all.down
+    assert judged_on_reference.up == judged_on_reference.down
+
+
 def test_skewed_tails_give_each_side_its_share_of_small_p_values_where_a_symmetric_fit_does_not():
     rng = np.random.default_rng(8)
     history, fresh = _two_piece(rng, 20_000), _two_piece(rng, 400_000)
