@@ -213,10 +213,7 @@ def benjamini_hochberg(p_values: Sequence[float], q: float = 0.05) -> tuple[np.n
 
 def _z_change(before: float, after: float, se_test: float, se_ci: float, alpha: float, method: str) -> Change:
     delta = after - before
-    if se_test > 0:
-        p_value = float(2 * stats.norm.sf(abs(delta) / se_test))
-    else:
-        p_value = 1.0 if delta == 0 else float("nan")
+    p_value = float(_z_p_values(np.asarray(delta, dtype=float), np.asarray(se_test, dtype=float)))
     half = stats.norm.isf(alpha / 2) * se_ci
     significant = bool(p_value < alpha)
     return Change(
