@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gnelib.analysis.baseline import CellSeries, assess, fit_skewed_tails, fit_tails
+from gnelib.analysis.baseline import CellSeries, assess, fit_skewed_tails, fit_tails, normal_score, rolling_baseline
 from gnelib.analysis.detection import family_adjust, scan
 from gnelib.periods import weeks_between
 from gnelib.warehouse import connect
@@ -177,6 +177,47 @@ def test_skewed_tails_give_each_side_its_share_of_small_p_values_where_a_symmetr
         for side in (fresh > 0, fresh < 0):
             assert 0.6 < np.mean((skewed < level) & side) / (level / 2) < 1.35
         assert np.mean((symmetric < level) & (fresh > 0)) / (level / 2) > 1.4  # quiet rises flagged too often
+
+
+@pytest.mark.parametrize(("shape", "lower_tail"), [(1.0, False), (4.0, False), (25.0, True)])
+def test_normal_score_gives_a_skewed_variables_tail_probability(shape, lower_tail):
+    # a gamma variable with skewness 2/√shape, standardised: the normal score's tail is scipy's gamma tail
+    # (Wilson–Hilferty is a little conservative far out in the long tail, and only good in the short one when
+    # the skew is mild: a small cell's falls are never material)
+    gamma, skewness = stats.gamma(shape), 2 / np.sqrt(shape)
+    for p in (1e-2, 1e-4) if shape < 4 else (1e-2, 1e-4, 1e-6):
+        upper = (gamma.isf(p) - shape) / np.sqrt(shape)
+        assert 0.9 < stats.norm.sf(normal_score(upper, skewness)) / p < 2.0
+        if lower_tail:
+            lower = (gamma.ppf(p) - shape) / np.sqrt(shape)
+            assert stats.norm.cdf(normal_score(lower, skewness)) == pytest.approx(p, rel=0.3)
+    # 9 events where 2 were expected: Poisson mid-p 1.9e-4 (exact 2.4e-4), not the normal 1e-6
+    score = normal_score((9 - 2) / np.sqrt(2), 1 / np.sqrt(2))
+    assert 1e-4 < stats.norm.sf(score) < 3e-4
+    assert normal_score(np.array([-0.05, 0.0, 2.0]), 0.0).tolist() == [-0.05, 0.0, 2.0]
+    assert normal_score(-0.05, 1.5) <= 0  # the shift γ/6 never flips a move's sign
+
+
+def test_a_small_cells_noise_is_taken_at_its_usual_level_not_a_line_that_came_out_low():
+    values = np.array([[6.0, 5, 7, 6, 5, 6, 7, 6, 2, 1, 1, 0]])
+    frame = pd.DataFrame({"market": "M0", "period": WEEKS[:12], "numerator": values[0], "denominator": 1.0,
+                          "units": values[0], "sum_x2": values[0], "sum_y2": 1.0, "sum_xy": 0.0,
+                          "value": values[0]})
+    series = CellSeries.from_frame(frame, ["market"], WEEKS[:12], "count")
+    baseline = rolling_baseline(series, 11, history=12, end=11)
+    assert baseline.level[0] < 2  # the line through the last weeks' fall
+    assert baseline.noise_level[0] == pytest.approx(values[0, :11].mean())
+
+
+def test_small_count_cells_leave_out_few_usual_weeks_from_their_baselines():
+    # Poisson cells of mean 4 and 8 with nothing happening: a week stands |z| ≥ 3 out about 0.3 % of the time
+    # (a little more, being discrete); with the variance taken at a line that came out low it was 5–7 times that
+    rng = np.random.default_rng(23)
+    means = np.repeat(rng.choice([4.0, 8.0], size=(4000, 1)), len(WEEKS), axis=1)
+    table = judged(count_frame(means, rng), "count")
+    judged_weeks = len(WEEKS) - 1 - 4  # weeks before the newest with a baseline (≥ 4 weeks of history)
+    left_out = table["flagged_weeks"].map(len).mean() / judged_weeks
+    assert left_out < 2 * 2 * stats.norm.sf(3)
 
 
 def test_depth_two_scans_pair_cells_with_the_metric_layers_numbers(small):
