@@ -20,6 +20,7 @@ from gnelib.code_version import code_hash
 from gnelib.goals.progress import goal_requests
 from gnelib.metrics.store import MANIFEST, STORE_ENV, AggregateStore, Request, fill
 from gnelib.reporting.environment import environment_set
+from gnelib.reporting.lifecycle import raise_if_stopped
 from gnelib.warehouse import connect
 
 STORE_FOLDER = ".aggregates"
@@ -47,6 +48,7 @@ def prepare_store(reports_dir: Path, data_version: str, weeks: Iterable[str], en
             for week in sorted(set(scanned)):
                 scan(conn, week)
     except Exception as error:  # noqa: BLE001 — the store only saves time; the runs still read the warehouse
+        raise_if_stopped()
         print(f"aggregates: not prepared ({type(error).__name__}: {error}); reports read the warehouse directly",
               file=sys.stderr, flush=True)
         return {}

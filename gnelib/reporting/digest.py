@@ -30,6 +30,7 @@ from gnelib.reporting.flagged import (
     week_findings,
 )
 from gnelib.reporting.index import DIGEST_NAME
+from gnelib.reporting.lifecycle import raise_if_stopped
 from gnelib.reporting.render import CSS, TEMPLATES_DIR
 from gnelib.reporting.triage import DIGEST_DATA_NAME
 
@@ -291,6 +292,7 @@ def publish_digests(reports_dir: Path, facts, records: list[dict], runs: dict[st
             digest = digest_for_week(reports_dir, facts, week, runs)
             page = write_digest(reports_dir, digest)
         except Exception as error:  # noqa: BLE001 — the reports are written; say why the digest is missing
+            raise_if_stopped()
             print(f"digest {week}: not built ({type(error).__name__}: {error}); the reports are unaffected",
                   file=sys.stderr, flush=True)
             continue

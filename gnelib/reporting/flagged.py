@@ -22,6 +22,7 @@ from gnelib.analysis.headlines import HEADLINE_COLUMNS, Published, week_headline
 from gnelib.atomic import atomic_write_text, move_aside
 from gnelib.periods import shift_week
 from gnelib.reporting.environment import REPORTS_DIR_ENV_VAR, environment_set, kernel_environment
+from gnelib.reporting.lifecycle import raise_if_stopped
 from gnelib.reporting.paths import report_paths
 from gnelib.reporting.spec import RunSpec
 
@@ -197,6 +198,7 @@ def flagged_specs(template: Path, weeks: Sequence[str], markets: Sequence[str], 
         try:
             table = week_findings(reports_dir, context.facts, week)
         except Exception as error:  # noqa: BLE001 — any engine error: name it, nothing has run yet
+            raise_if_stopped()
             raise PlanError(f"deep_dive: flagged: the weekly scan of {week} failed ({type(error).__name__}: "
                             f"{error}); run `gne check`, or remove `deep_dive: flagged` from the plan.") from None
         chosen = capped(table[table["market"].isin(list(markets))])

@@ -5,7 +5,9 @@
   lock; `gne run` exits 128 + the signal number. Python runs a signal handler only between bytecodes, so a main
   thread inside a long warehouse query (the aggregate pass on a big warehouse) would not stop until the query
   ends: a watchdog thread, woken through `signal.set_wakeup_fd`, kills the run's processes and exits 128 + the
-  signal number if the orderly stop has not finished `STOP_GRACE_SECONDS` after the signal.
+  signal number if the orderly stop has not finished `STOP_GRACE_SECONDS` after the signal. DuckDB does look for
+  signals while it runs a query: it stops the query and raises its own error ("Query interrupted"), and the
+  `Stopped` is lost — so code that carries on after an engine error calls `raise_if_stopped` first.
 - SIGKILL cannot be caught: every worker asks Linux for SIGKILL when its parent dies (`die_with_parent`,
   prctl PR_SET_PDEATHSIG), and every kernel asks the same of its worker (`KERNEL_LIFELINE`). The lock, inherited
   by the forked workers, lasts until the last of them has exited (see `lock`).
@@ -68,6 +70,17 @@ def kernel_lifeline(worker: int) -> str:
     return KERNEL_LIFELINE.replace("PARENT", str(int(worker)))
 
 
+_received: list[int] = []
+"""The stop signal `stop_on_signals` received (at most one), until its block ends."""
+
+
+def raise_if_stopped() -> None:
+    """Raise `Stopped` again if a stop signal has arrived: an engine that turned it into its own error (DuckDB:
+    "Query interrupted") must not make the batch carry on as after an ordinary failure."""
+    if _received:
+        raise Stopped(_received[0])
+
+
 @contextmanager
 def stop_on_signals(grace: float = STOP_GRACE_SECONDS) -> Iterator[None]:
     """Within the block, SIGTERM/SIGINT/SIGHUP raise `Stopped` (once: later signals wait for the cleanup); if the
@@ -77,11 +90,9 @@ def stop_on_signals(grace: float = STOP_GRACE_SECONDS) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[int] = []
-
     def handler(signum, frame):
-        if not received:
-            received.append(signum)
+        if not _received:
+            _received.append(signum)
             raise Stopped(signum)
 
     previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
@@ -94,6 +105,7 @@ def stop_on_signals(grace: float = STOP_GRACE_SECONDS) -> Iterator[None]:
         yield
     finally:
         done.set()
+        _received.clear()
         signal.set_wakeup_fd(previous_wakeup)
         os.close(writer)  # wakes the watchdog, which closes `reader`
         for number, action in previous.items():

@@ -252,3 +252,38 @@ def file_size_limit_run(tmp_path: Path, seeded_reports: Path, small_warehouse: P
     record = json.loads((project / "reports" / "runs.json").read_text())["runs"][0]
     assert record["status"] == "stale-previous-kept" and record["html"] and record["error"]["kind"] == "disk-full"
     assert not [path for path in report.parent.iterdir() if ".tmp" in path.name]
+
+
+ENGINE_ERROR_CARRIES_ON = """
+import sys
+import duckdb
+from gnelib.reporting.lifecycle import Stopped, raise_if_stopped, stop_on_signals
+conn = duckdb.connect()
+try:
+    with stop_on_signals(grace=120):
+        print("ready", flush=True)
+        try:  # 10^10 rows: minutes of work
+            conn.sql("SELECT sum(a.range * b.range) FROM range(100000) AS a, range(100000) AS b").fetchall()
+        except Exception as error:  # as the store fill does: an engine error is not fatal
+            print("engine error:", error, flush=True)
+            raise_if_stopped()
+        print("carried on", flush=True)
+except Stopped as stopped:
+    sys.exit(stopped.exit_status)
+"""
+
+
+def test_a_stop_signal_that_duckdb_turns_into_its_own_error_still_stops_the_run():
+    # DuckDB looks for signals while a query runs: it stops the query and raises "Query interrupted", and the
+    # handler's `Stopped` is lost. Code that carries on after an engine error (the store fill, the flagged scan,
+    # the digest) asks `raise_if_stopped` first — without it a SIGTERM in the fill on 50 M orders carried the
+    # batch on into its kernels until the 20 s watchdog killed it. (A process of its own, as `gne run` is.)
+    process = subprocess.Popen([sys.executable, "-c", ENGINE_ERROR_CARRIES_ON], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    signalled = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, output
+    assert "engine error: Query interrupted" in output and "carried on" not in output
+    assert time.monotonic() - signalled < 10
