@@ -181,9 +181,7 @@ def rolling_baseline(series: CellSeries, week: float, history: int, end: int | N
     count = usable.sum(axis=1)
     with _quiet():
         if series.kind == "ratio" and not series.trend:
-            numerator = np.where(usable, series.stats["numerator"][:, columns], 0).sum(axis=1)
-            denominator = np.where(usable, series.stats["denominator"][:, columns], 0).sum(axis=1)
-            level, share = numerator / denominator, 1 / count
+            level, share = _mean_level(series, columns, usable), 1 / count
             noise_level = level
         elif series.kind == "duration":
             values = np.where(usable, series.value[:, columns], np.nan)
@@ -320,7 +318,7 @@ def normal_score(z: np.ndarray, skewness: np.ndarray) -> np.ndarray:
     safe = np.where(small, 1.0, gamma)
     with np.errstate(invalid="ignore"):
         score = np.where(small, z, 6 / safe * (np.cbrt(1 + safe * z / 2) - 1) + safe / 6)
-    return np.where(score * z > 0, score, 0.0) + np.where(np.isnan(z), np.nan, 0.0)
+    return np.where(np.isnan(z), np.nan, np.where(score * z > 0, score, 0.0))
 
 
 CELL_PRIOR_WEEKS = 10
