@@ -22,17 +22,20 @@ becomes a normal score that allows for the sampling noise's own skew (`normal_sc
 Poisson-like) before the level's tails are fitted.
 
 The window test is a moving-sum (MOSUM) chart: the mean of the last m weeks (m in `WINDOWS`) against the baseline
-before them, so a rate that creeps up a little each week is seen when its level has shifted, with a Bonferroni
-correction over the window lengths.
+before them, so a rate that creeps up a little each week is seen when its level has shifted. The best window's
+p-value is corrected for the window lengths tried (`window_family_p`): the windows are nested, so the correction
+is the exact chance that any of them goes as far, between 1.5× and the number of windows, not Bonferroni's
+number of windows.
 """
 
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, signal, special, stats
 
 from gnelib.analysis.significance import STAT_COLUMNS, binary_rows, ratio_variances
 
@@ -470,7 +473,7 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, tails: SkewedTails
             mean = series.value[:, start:].mean(axis=1)
             spread = variances.sum(axis=1) / m**2 + centre.share * variances.mean(axis=1)
             z = normal_score((mean - baseline) / np.sqrt(spread), third / spread**1.5) / scale
-        p = np.minimum(1.0, len(tested) * tails.p_value(z, weeks=m))
+        p = window_family_p(tails.p_value(z, weeks=m), tuple(tested))
         # a window holding a week already found unusual (a mega-sale, an incident's first week) would report
         # that week again as a "drift": only windows of usual weeks look for a shift no single week showed
         earlier_flagged = flagged[:, start:weeks - 1].any(axis=1)
@@ -482,6 +485,41 @@ def _window_tests(series: CellSeries, dispersion: Dispersion, tails: SkewedTails
         best["weeks"] = np.where(better, m, best["weeks"])
     best["weeks"] = np.nan_to_num(best["weeks"], nan=1)
     return best
+
+
+def window_family_p(p: np.ndarray, windows: tuple[int, ...]) -> np.ndarray:
+    """`p`, one window's two-sided p-value, corrected for having tried every length in `windows`: p × the ratio
+    P(some window's |z| ≥ z) / P(|z| ≥ z) at the normal z of p. The windows are nested (each is the mean of the
+    newest m weeks), so the ratio runs from 1.5 (two windows, z = 2) towards len(windows) far out, below
+    Bonferroni's len(windows); beyond the computed grid Bonferroni is used."""
+    grid, ratio = _nested_window_ratio(windows)
+    z = stats.norm.isf(np.asarray(p, dtype=float) / 2)
+    factor = np.where(z <= grid[-1], np.interp(z, grid, ratio), len(windows))
+    return np.minimum(1.0, factor * p)
+
+
+@cache
+def _nested_window_ratio(windows: tuple[int, ...], step: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
+    """On a grid of z (0 to 8): P(|S_m| ≥ z√m for some m in `windows`) / P(|Z| ≥ z), S_m the sum of the newest m
+    independent N(0, 1) weeks. The density of the running sum is carried back one week at a time on a grid of
+    `step` (a convolution with N(0, 1)), and the mass beyond each window's bound is summed and removed."""
+    grid = np.arange(0.0, 8.01, 0.25)
+    if len(windows) < 2:
+        return grid, np.ones_like(grid)
+    longest = max(windows)
+    limit = np.sqrt(longest) * (grid[-1] + 1) + 8
+    s = np.arange(-limit, limit + step / 2, step)
+    kernel = stats.norm.pdf(np.arange(-8, 8 + step / 2, step)) * step
+    crossed = np.zeros_like(grid)
+    for i, z in enumerate(grid):
+        density = stats.norm.pdf(s)
+        for m in range(2, longest + 1):
+            density = signal.fftconvolve(density, kernel, mode="same")
+            if m in windows:
+                beyond = np.abs(s) >= z * np.sqrt(m)
+                crossed[i] += density[beyond].sum() * step
+                density = np.where(beyond, 0.0, density)
+    return grid, np.clip(crossed / (2 * stats.norm.sf(grid)), 1.0, len(windows))
 
 
 def _expected_events(series: CellSeries, baseline: np.ndarray, week: int) -> np.ndarray:

@@ -6,7 +6,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gnelib.analysis.baseline import CellSeries, assess, fit_skewed_tails, fit_tails, normal_score, rolling_baseline
+from gnelib.analysis.baseline import (
+    CellSeries,
+    assess,
+    fit_skewed_tails,
+    fit_tails,
+    normal_score,
+    rolling_baseline,
+    window_family_p,
+)
 from gnelib.analysis.detection import family_adjust, scan
 from gnelib.periods import weeks_between
 from gnelib.warehouse import connect
@@ -278,3 +286,25 @@ def test_a_drift_window_never_holds_a_week_already_flagged():
     windows = table[table["comparison"] == "window"]
     assert (windows["window_weeks"] < 3).all()
     assert np.mean([WEEKS[-3] in weeks for weeks in table["flagged_weeks"]]) > 0.9
+
+
+@pytest.mark.parametrize("windows", [(2, 3), (2, 3, 4), (2, 3, 4, 5)])
+@pytest.mark.parametrize("z", [2.0, 3.0, 3.5])
+def test_window_correction_is_the_chance_that_any_nested_window_goes_as_far(windows, z):
+    """Independent check: the nested window means of iid N(0, 1) weeks are jointly normal with correlation
+    √(shorter/longer); scipy's multivariate normal gives P(some |z_m| ≥ z) directly."""
+    corr = np.sqrt(np.minimum.outer(windows, windows) / np.maximum.outer(windows, windows))
+    joint = stats.multivariate_normal(np.zeros(len(windows)), corr, abseps=1e-12, releps=1e-8, maxpts=1_000_000)
+    any_beyond = 1 - joint.cdf(np.full(len(windows), z), lower_limit=np.full(len(windows), -z))
+    one_window = 2 * stats.norm.sf(z)
+    corrected = window_family_p(np.array([one_window]), windows)[0]
+    assert corrected == pytest.approx(any_beyond, rel=0.01)
+    assert one_window < corrected < len(windows) * one_window
+
+
+def test_window_correction_never_exceeds_bonferroni_nor_one():
+    p = np.array([1.0, 0.3, 1e-3, 1e-12, 1e-30, 0.0])
+    corrected = window_family_p(p, (2, 3, 4, 5))
+    assert np.all(corrected <= np.minimum(1.0, 4 * p)) and np.all(corrected >= p)
+    assert corrected[0] == 1.0 and corrected[-1] == 0.0
+    np.testing.assert_array_equal(window_family_p(p, (2,)), p)
