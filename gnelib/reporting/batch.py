@@ -22,6 +22,7 @@ from gnelib.reporting.facts import WarehouseFacts
 from gnelib.reporting.index import write_index
 from gnelib.reporting.lifecycle import signals_deferred, stop_workers
 from gnelib.reporting.manifest import load_manifest, save_manifest
+from gnelib.reporting.requirements import reads_metrics
 from gnelib.reporting.rerun import rerun_command
 from gnelib.reporting.rundir import KERNEL_DIR_ENV, private_run_directory, sweep
 from gnelib.reporting.spec import RunSpec
@@ -119,8 +120,10 @@ def _execute(jobs: list[worker.Job], options: BatchOptions, facts: WarehouseFact
     workers = max(1, min(options.workers, len(jobs)))
     environment = kernel_environment(facts, options.reports_dir, workers)
     planned = [{"template": job.spec.name, "week": job.spec.week} for job in jobs]
-    environment.update(prepare_store(options.reports_dir, facts.data_version, {job.spec.week for job in jobs},
-                                     environment, weeks_to_compare(options.reports_dir, facts, planned)))
+    store_weeks = {job.spec.week for job in jobs if reads_metrics(job.spec.template)}
+    if store_weeks:  # a batch of templates that never compute a metric (own SQL, plain files) starts at once
+        environment.update(prepare_store(options.reports_dir, facts.data_version, store_weeks, environment,
+                                         weeks_to_compare(options.reports_dir, facts, planned)))
     with private_run_directory() as kernel_dir:  # removed once the workers and their kernels have exited
         environment[KERNEL_DIR_ENV] = str(kernel_dir)
         with ProcessPoolExecutor(

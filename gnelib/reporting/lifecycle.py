@@ -5,9 +5,10 @@
   lock; `gne run` exits 128 + the signal number. Python runs a signal handler only between bytecodes, so a main
   thread inside a long warehouse query (the aggregate pass on a big warehouse) would not stop until the query
   ends: a watchdog thread, woken through `signal.set_wakeup_fd`, kills the run's processes and exits 128 + the
-  signal number if the orderly stop has not finished `STOP_GRACE_SECONDS` after the signal. DuckDB does look for
-  signals while it runs a query: it stops the query and raises its own error ("Query interrupted"), and the
-  `Stopped` is lost — so code that carries on after an engine error calls `raise_if_stopped` first.
+  signal number if the orderly stop has not finished `STOP_GRACE_SECONDS` after the signal. DuckDB looks for
+  signals only between its tasks (on a large scan they can be a minute apart), so the watchdog first interrupts
+  the process's DuckDB queries (`interrupt_queries`); DuckDB then raises its own error, and the `Stopped` may be
+  lost — so code that carries on after an engine error calls `raise_if_stopped` first.
 - SIGKILL cannot be caught: every worker asks Linux for SIGKILL when its parent dies (`die_with_parent`,
   prctl PR_SET_PDEATHSIG), and every kernel asks the same of its worker (`KERNEL_LIFELINE`). The lock, inherited
   by the forked workers, lasts until the last of them has exited (see `lock`).
@@ -24,6 +25,8 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from gnelib.warehouse.connection import interrupt_queries
 
 PR_SET_PDEATHSIG = 1
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -120,6 +123,8 @@ def _watchdog(reader: int, done: threading.Event, grace: float) -> None:
             if not data:
                 return
             stops = [number for number in data if number in {int(s) for s in STOP_SIGNALS}]
+            if stops:
+                interrupt_queries()  # the orderly stop must not wait for DuckDB to look at signals
             if stops and not done.wait(grace):
                 for pid in descendants(os.getpid()):
                     _kill(pid)

@@ -5,9 +5,11 @@
 ```
 
 A template without `gne.requires` runs on any catalog (the generic templates). A template whose needs are not met
-is not run: the plan output and the index say why.
+is not run: the plan output and the index say why. `reads_metrics` tells from a template's imports whether it can
+read the batch aggregate store at all.
 """
 
+import ast
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -49,6 +51,48 @@ def template_requirements(template: Path) -> Requirements:
         raise PlanError(f"{template.name}: notebook metadata gne.requires is not valid ({problems}); write "
                         '{"metrics": [...], "groups": [...], "experiments": true|false, '
                         '"policies": true|false}.') from None
+
+
+NOT_METRIC_READERS = ("gnelib.config", "gnelib.errors", "gnelib.formats", "gnelib.periods", "gnelib.viz",
+                      "gnelib.warehouse")
+"""gnelib modules that never compute a catalog metric or a scan (everything else may read the aggregate store)."""
+
+
+def reads_metrics(template: Path) -> bool:
+    """Whether the template may compute catalog metrics or scans through gnelib (and so read the batch aggregate
+    store): True unless every gnelib module its code cells import is in `NOT_METRIC_READERS`. A cell that does not
+    parse (after dropping magics and shell lines) counts as reading."""
+    cells = json.loads(template.read_bytes()).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", ""))
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            return True
+        if any(_reads(module) for module in _imported_modules(tree)):
+            return True
+    return False
+
+
+def _imported_modules(tree: ast.AST) -> list[str]:
+    """Every module an import statement of `tree` names (`from gnelib import metrics` names gnelib.metrics)."""
+    modules = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules += [f"{node.module}.{alias.name}" if node.module == "gnelib" else node.module
+                        for alias in node.names]
+    return modules
+
+
+def _reads(module: str) -> bool:
+    if module != "gnelib" and not module.startswith("gnelib."):
+        return False
+    return not any(module == quiet or module.startswith(f"{quiet}.") for quiet in NOT_METRIC_READERS)
 
 
 def unmet(requirements: Requirements, available: Available) -> str | None:

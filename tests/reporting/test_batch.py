@@ -193,3 +193,11 @@ def test_a_second_run_on_a_locked_reports_directory_exits_3(project, gne):
         result = gne("run", "notebooks/chart_and_table.ipynb", "-p", "market", "US")
     assert result.exit_code == 3
     assert "Another `gne run`" in result.stderr and "--wait" in result.stderr
+
+
+def test_a_batch_of_templates_that_compute_no_metric_fills_no_aggregate_store(batch):
+    """The fixture templates import no gnelib layer that computes metrics: their batch starts its kernels at
+    once (filling the store for them took 28 s on the small warehouse, most of a one-report batch)."""
+    assert batch["first"].exit_code == 0, batch["first"].output
+    assert "aggregates:" not in batch["first"].stderr
+    assert not (batch["reports"] / ".aggregates").exists()
